@@ -1,0 +1,93 @@
+package io.sdr.ring;
+
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+
+/**
+ * A read-only mapping of the ring file plus the identity (inode and size) it was mapped at.
+ *
+ * <p>A writer that re-creates the file gives it a new inode; one that truncates it in place makes
+ * any access past the new end raise SIGBUS. {@link #hasChanged()} compares identity so the reader
+ * re-maps before trusting the mapping; the JVM turns a SIGBUS that still slips through into an
+ * {@link InternalError} that the reader catches.
+ */
+final class MappedRingFile implements AutoCloseable {
+    /** Mappings are limited to one {@link MappedByteBuffer}; no sane ring comes near this. */
+    static final long MAX_LENGTH = Integer.MAX_VALUE;
+
+    private final Path path;
+    private final Object fileKey;
+    private final long length;
+    private final MappedByteBuffer mapping;
+    private final UnsafeBuffer buffer;
+
+    private MappedRingFile(final Path path, final Object fileKey, final long length, final MappedByteBuffer mapping) {
+        this.path = path;
+        this.fileKey = fileKey;
+        this.length = length;
+        this.mapping = mapping;
+        this.buffer = new UnsafeBuffer(mapping);
+    }
+
+    /**
+     * Maps the file if it exists and is at least {@code minLength} bytes, else returns null.
+     *
+     * @throws IOException when the file exists but cannot be read or mapped.
+     */
+    static MappedRingFile openIfReady(final Path path, final long minLength) throws IOException {
+        final BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (final NoSuchFileException e) {
+            return null;
+        }
+        if (!attributes.isRegularFile()) {
+            throw new IOException("ring path is not a regular file: path=" + path);
+        }
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            // Size again from the open channel: the file may have changed since the stat.
+            final long length = Math.min(channel.size(), MAX_LENGTH);
+            if (length < minLength) {
+                return null;
+            }
+            final MappedByteBuffer mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, length);
+            return new MappedRingFile(path, attributes.fileKey(), length, mapping);
+        } catch (final NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** True when the path now names another file (re-created) or the file's size changed. */
+    boolean hasChanged() {
+        try {
+            final BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            return !Objects.equals(attributes.fileKey(), fileKey) || Math.min(attributes.size(), MAX_LENGTH) != length;
+        } catch (final IOException e) {
+            return true;
+        }
+    }
+
+    UnsafeBuffer buffer() {
+        return buffer;
+    }
+
+    long length() {
+        return length;
+    }
+
+    @Override
+    public void close() {
+        buffer.wrap(new byte[0]);
+        IoUtil.unmap(mapping);
+    }
+}

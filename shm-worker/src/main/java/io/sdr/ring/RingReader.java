@@ -1,0 +1,189 @@
+package io.sdr.ring;
+
+import org.agrona.MutableDirectBuffer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Polls a ring file of either layout and copies each deliverable frame (32-byte header, then
+ * payload) into a buffer the caller owns. One thread only; no allocation per frame.
+ *
+ * <p>The layout is detected from the first 8 bytes (the v2 magic, or v1) and re-detected whenever
+ * the file is re-created, resized or re-initialised. Nothing a writer (or an attacker able to
+ * write the file) puts in it makes {@link #poll} throw: every outcome is a {@link PollOutcome},
+ * counted in {@link #counters()}.
+ */
+public final class RingReader implements AutoCloseable {
+    /** Reader settings. {@code fileCheckIntervalNs} bounds how long a re-created file goes unnoticed. */
+    public record Options(boolean crcEnabled, boolean keyframeGating, long fileCheckIntervalNs) {
+        public static final Options DEFAULTS = new Options(true, true, 20_000_000L);
+
+        public Options {
+            if (fileCheckIntervalNs < 0) {
+                throw new IllegalArgumentException("fileCheckIntervalNs must be >= 0: fileCheckIntervalNs=" + fileCheckIntervalNs);
+            }
+        }
+
+        public Options withCrc(final boolean enabled) {
+            return new Options(enabled, keyframeGating, fileCheckIntervalNs);
+        }
+
+        public Options withKeyframeGating(final boolean enabled) {
+            return new Options(crcEnabled, enabled, fileCheckIntervalNs);
+        }
+
+        public Options withFileCheckIntervalNs(final long intervalNs) {
+            return new Options(crcEnabled, keyframeGating, intervalNs);
+        }
+    }
+
+    private final Path path;
+    private final Options options;
+    private final RingCounters counters = new RingCounters();
+    private final FrameInfo frame = new FrameInfo();
+    private MappedRingFile file;
+    private LayoutReader layout;
+    private long nextFileCheckNs;
+    private String lastError;
+
+    public RingReader(final Path path) {
+        this(path, Options.DEFAULTS);
+    }
+
+    public RingReader(final Path path, final Options options) {
+        this.path = Objects.requireNonNull(path, "path");
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    /**
+     * Looks for the next deliverable frame and, on {@link PollOutcome#FRAME}, copies header and
+     * payload to {@code dst} at {@code dstOffset}; {@link #frame()} then describes it. A frame
+     * larger than the room left in {@code dst} is dropped as {@link PollOutcome#BAD_LENGTH}.
+     */
+    public PollOutcome poll(final MutableDirectBuffer dst, final int dstOffset) {
+        if (dstOffset < 0 || dstOffset > dst.capacity()) {
+            throw new IllegalArgumentException("dstOffset out of range: dstOffset=" + dstOffset + ", capacity=" + dst.capacity());
+        }
+        try {
+            if (!ensureMapped()) {
+                return count(PollOutcome.NOT_READY);
+            }
+            if (layoutChanged()) {
+                unmap();
+                return count(PollOutcome.RESYNC);
+            }
+            final PollOutcome outcome = layout.poll(dst, dstOffset);
+            if (outcome == PollOutcome.NO_NEW_FRAME || outcome == PollOutcome.BAD_LAYOUT) {
+                maybeCheckFile();
+            }
+            return outcome;
+        } catch (final InternalError e) {
+            // SIGBUS: the file shrank under the mapping. Drop it and map again.
+            lastError = "fault reading ring: " + e.getMessage();
+            unmap();
+            return count(PollOutcome.FAULT);
+        }
+    }
+
+    private boolean ensureMapped() {
+        if (layout != null) {
+            return true;
+        }
+        final long now = System.nanoTime();
+        if (now - nextFileCheckNs < 0) {
+            return false;
+        }
+        nextFileCheckNs = now + options.fileCheckIntervalNs();
+        try {
+            file = MappedRingFile.openIfReady(path, RingV1Descriptor.MIN_FILE_LENGTH);
+        } catch (final IOException e) {
+            lastError = "cannot map ring: path=" + path + ", error=" + e;
+            return false;
+        }
+        if (file == null) {
+            return false;
+        }
+        counters.incrementRemaps();
+        final boolean v2 = file.buffer().getLongVolatile(0) == RingV2Descriptor.MAGIC
+            && file.length() >= RingV2Descriptor.SUPERBLOCK_LENGTH;
+        layout = v2 ? new V2LayoutReader(file, counters, frame, options) : new V1LayoutReader(file, counters, frame, options);
+        lastError = null;
+        return true;
+    }
+
+    private boolean layoutChanged() {
+        return layout instanceof V2LayoutReader
+            ? ((V2LayoutReader) layout).layoutChanged()
+            : ((V1LayoutReader) layout).layoutChanged();
+    }
+
+    private void maybeCheckFile() {
+        final long now = System.nanoTime();
+        if (now - nextFileCheckNs < 0) {
+            return;
+        }
+        nextFileCheckNs = now + options.fileCheckIntervalNs();
+        if (file.hasChanged()) {
+            unmap();
+            counters.increment(PollOutcome.RESYNC);
+        }
+    }
+
+    private void unmap() {
+        layout = null;
+        if (file != null) {
+            file.close();
+            file = null;
+        }
+        nextFileCheckNs = System.nanoTime();
+    }
+
+    private PollOutcome count(final PollOutcome outcome) {
+        counters.increment(outcome);
+        return outcome;
+    }
+
+    /** The frame last delivered; valid after {@link PollOutcome#FRAME} until the next poll. */
+    public FrameInfo frame() {
+        return frame;
+    }
+
+    public RingCounters counters() {
+        return counters;
+    }
+
+    /** True while the reader will deliver only a keyframe next (after start, a resync or a loss). */
+    public boolean isAwaitingKeyframe() {
+        return layout == null || layout.awaitingKeyframe;
+    }
+
+    /** 0 while no file is mapped, else 1 or 2. */
+    public int layoutVersion() {
+        return layout == null ? 0 : layout.version();
+    }
+
+    /** The newest frame position the writer published, as last seen (v1 commit seq, v2 head). */
+    public long writerPosition() {
+        return layout == null ? 0 : layout.writerPosition();
+    }
+
+    /** Why the ring is not mapped, or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    @Override
+    public void close() {
+        unmap();
+    }
+}
