@@ -1,0 +1,326 @@
+"""v2: a ring of fixed-size slots, each guarded by its own seqlock (design/RING.md).
+
+::
+
+    superblock (128 bytes): magic u64 | version u32 | slot_count u32 | slot_size u32 |
+                            flags u32 | epoch u64 | created_ns u64 | ... | head u64 @64
+    slot i at 128 + i*slot_size, frame f in slot (f-1) % slot_count:
+        seq u64 (2f-1 writing, 2f committed) | commit_ns u64 | 0.. | header @32 | payload @64
+"""
+
+import os
+import struct
+import time
+from typing import Callable, Optional, Tuple
+
+from ._shm import ReadMapping, U64Access, create_mapped_file
+from .protocol import (
+    CODEC_H264,
+    FLAG_KEYFRAME,
+    MAGIC,
+    SB_CREATED_NS_OFFSET,
+    SB_EPOCH_OFFSET,
+    SB_HEAD_OFFSET,
+    SLOT_COMMIT_NS_OFFSET,
+    SLOT_FRAME_HEADER_OFFSET,
+    SLOT_HEADER_SIZE,
+    SLOT_PAYLOAD_OFFSET,
+    SLOT_SEQ_OFFSET,
+    SUPERBLOCK_SIZE,
+    SUPERBLOCK_STRUCT,
+    VERSION,
+    FrameHeader,
+    check_geometry,
+    payload_crc,
+    v2_file_size,
+)
+
+DEFAULT_SLOT_COUNT = 64
+DEFAULT_SLOT_SIZE = 256 * 1024
+
+V2_COUNTER_NAMES = ("frames", "no_new", "torn", "crc_error", "bad_length", "lapped",
+                    "resyncs", "skipped_awaiting_keyframe", "frames_lost", "no_file",
+                    "bad_layout", "remaps", "errors")
+
+_GEOMETRY = struct.Struct("<IIII")      # version, slot_count, slot_size, flags @ 8
+_U16 = struct.Struct("<H")
+_FLAGS_IN_HEADER = 20
+
+
+def random_epoch() -> int:
+    while True:
+        epoch = int.from_bytes(os.urandom(8), "little")
+        if epoch:
+            return epoch
+
+
+def init_superblock(buf, slot_count: int, slot_size: int, epoch: int, created_ns: int,
+                    head: int = 0) -> None:
+    SUPERBLOCK_STRUCT.pack_into(buf, 0, MAGIC, VERSION, slot_count, slot_size, 0, epoch,
+                                created_ns)
+    struct.pack_into("<Q", buf, SB_HEAD_OFFSET, head)
+
+
+class RingWriter:
+    """Writes frames into a v2 ring file; every start creates a new file with a new epoch.
+
+    ``epoch``, ``clock`` (ns, default ``time.monotonic_ns``) and ``created_ns`` can be
+    injected to make files byte-reproducible.
+    """
+
+    def __init__(self, path: str, slot_count: int = DEFAULT_SLOT_COUNT,
+                 slot_size: int = DEFAULT_SLOT_SIZE, epoch: Optional[int] = None,
+                 clock: Optional[Callable[[], int]] = None, created_ns: Optional[int] = None):
+        problem = check_geometry(slot_count, slot_size)
+        if problem:
+            raise ValueError(problem)
+        if epoch is None:
+            epoch = random_epoch()
+        elif not isinstance(epoch, int) or not 0 < epoch < (1 << 64):
+            raise ValueError("epoch must be a non-zero u64: epoch=%r" % (epoch,))
+        self._clock = clock or time.monotonic_ns
+        if created_ns is None:
+            created_ns = self._clock()
+        self._path = path
+        self._slot_count = slot_count
+        self._slot_size = slot_size
+        self._mask = slot_count - 1
+        self._epoch = epoch
+        self._created_ns = created_ns
+        self._head = 0
+        size = v2_file_size(slot_count, slot_size)
+        self._mm = create_mapped_file(
+            path, size, lambda mm: init_superblock(mm, slot_count, slot_size, epoch, created_ns))
+        self._u64 = U64Access(self._mm, size)
+
+    path = property(lambda self: self._path)
+    slot_count = property(lambda self: self._slot_count)
+    slot_size = property(lambda self: self._slot_size)
+    epoch = property(lambda self: self._epoch)
+    created_ns = property(lambda self: self._created_ns)
+    head = property(lambda self: self._head)
+    max_payload = property(lambda self: self._slot_size - SLOT_HEADER_SIZE)
+
+    @property
+    def next_seq(self) -> int:
+        return self._head + 1
+
+    def write_frame(self, payload, codec: int = CODEC_H264, keyframe: bool = False,
+                    frame_id: Optional[int] = None) -> int:
+        """Write and commit frame ``head + 1``; returns its frame_seq."""
+        if self._mm is None:
+            raise ValueError("writer is closed")
+        size = len(payload)
+        if size > self._slot_size - SLOT_HEADER_SIZE:
+            raise ValueError("payload does not fit a slot: size=%d max_payload=%d"
+                             % (size, self._slot_size - SLOT_HEADER_SIZE))
+        f = self._head + 1
+        base = SUPERBLOCK_SIZE + ((f - 1) & self._mask) * self._slot_size
+        u64 = self._u64
+        mm = self._mm
+        u64.store(base + SLOT_SEQ_OFFSET, 2 * f - 1)
+        FrameHeader(
+            frame_id=f if frame_id is None else frame_id,
+            frame_seq=f,
+            size=size,
+            flags=FLAG_KEYFRAME if keyframe else 0,
+            codec=codec,
+            crc32=payload_crc(payload),
+        ).pack_into(mm, base + SLOT_FRAME_HEADER_OFFSET)
+        start = base + SLOT_PAYLOAD_OFFSET
+        mm[start:start + size] = payload
+        u64.store(base + SLOT_COMMIT_NS_OFFSET, self._clock())
+        u64.store(base + SLOT_SEQ_OFFSET, 2 * f)
+        u64.store(SB_HEAD_OFFSET, f)
+        self._head = f
+        return f
+
+    def close(self) -> None:
+        if self._mm is not None:
+            self._u64.release()
+            self._mm.close()
+            self._mm = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class RingReader:
+    """Delivers the frames of a v2 ring IN ORDER.
+
+    ``read_frame()`` returns ``(FrameHeader, payload, commit_ns)`` or ``None``. It never
+    raises on file contents; every outcome is counted in ``counters``.
+
+    * On start, after a resync (new epoch, head went back) or a lap it starts at the
+      newest keyframe still in the ring (scanning back from head; the scan looks only at
+      slot seq and the keyframe flag), or after head when there is none.
+    * Keyframe gating: after start/resync/lap or any lost frame (torn, bad length, CRC)
+      non-keyframes are skipped until a keyframe.
+    * A frame is delivered only if its slot seq was 2f before and after the copy.
+    """
+
+    def __init__(self, path: str, crc_check: bool = True, keyframe_gating: bool = True):
+        self._path = path
+        self._crc_check = crc_check
+        self._gating = keyframe_gating
+        self._map = None        # type: Optional[ReadMapping]
+        self._epoch = None      # type: Optional[int]
+        self._next = 0          # next frame_seq to deliver, 0 = not synced
+        self._awaiting = True
+        self.counters = dict.fromkeys(V2_COUNTER_NAMES, 0)
+
+    @property
+    def epoch(self) -> Optional[int]:
+        return self._epoch
+
+    @property
+    def next_seq(self) -> int:
+        return self._next
+
+    def _ensure_mapping(self) -> Optional[ReadMapping]:
+        m = self._map
+        if m is not None and not m.has_changed():
+            return m
+        if m is not None:
+            m.close()
+            self._map = None
+        m = ReadMapping.open_if_ready(self._path, SUPERBLOCK_SIZE)
+        if m is not None:
+            self._map = m
+            self.counters["remaps"] += 1
+        return m
+
+    def read_frame(self) -> Optional[Tuple[FrameHeader, bytes, int]]:
+        m = self._ensure_mapping()
+        if m is None:
+            self.counters["no_file"] += 1
+            return None
+        try:
+            return self._poll(m)
+        except (ValueError, IndexError, OverflowError, OSError):
+            self.counters["errors"] += 1
+            return None
+
+    def _resync(self) -> None:
+        self._next = 0
+        self._awaiting = True
+
+    def _poll(self, m: ReadMapping):
+        u64 = m.u64
+        mm = m.mm
+        version, slot_count, slot_size, _flags = _GEOMETRY.unpack_from(mm, 8)
+        epoch = u64.load(SB_EPOCH_OFFSET)
+        if (u64.load(0) != MAGIC or version != VERSION or epoch == 0
+                or check_geometry(slot_count, slot_size) is not None
+                or v2_file_size(slot_count, slot_size) > m.size):
+            self.counters["bad_layout"] += 1
+            return None
+        if epoch != self._epoch:
+            if self._epoch is not None:
+                self.counters["resyncs"] += 1       # writer restarted
+            self._epoch = epoch
+            self._resync()
+        h = u64.load(SB_HEAD_OFFSET)
+        if self._next and h + 1 < self._next:
+            self.counters["resyncs"] += 1           # head went back without a new epoch
+            self._resync()
+        if h == 0:
+            self.counters["no_new"] += 1
+            return None
+        if not self._next:
+            self._start(u64, mm, h, slot_count, slot_size)
+        if self._next > h:
+            self.counters["no_new"] += 1
+            return None
+        max_payload = slot_size - SLOT_HEADER_SIZE
+        mask = slot_count - 1
+        while self._next <= h:
+            f = self._next
+            if h - f >= slot_count:
+                self.counters["lapped"] += 1
+                self._start(u64, mm, h, slot_count, slot_size)
+                self.counters["frames_lost"] += self._next - f
+                continue
+            base = SUPERBLOCK_SIZE + ((f - 1) & mask) * slot_size
+            want = 2 * f
+            if u64.load(base) != want:
+                self._lose(f, "torn")
+                continue
+            header = FrameHeader.unpack_from(mm, base + SLOT_FRAME_HEADER_OFFSET)
+            commit_ns = u64.load(base + SLOT_COMMIT_NS_OFFSET)
+            if self._gating and self._awaiting and not header.is_keyframe:
+                if u64.load(base) != want:
+                    self._lose(f, "torn")
+                else:
+                    self.counters["skipped_awaiting_keyframe"] += 1
+                    self._next = f + 1
+                continue
+            start = base + SLOT_PAYLOAD_OFFSET
+            payload = mm[start:start + min(header.size, max_payload)]
+            if u64.load(base) != want:
+                self._lose(f, "torn")
+                continue
+            if header.size > max_payload:
+                self._lose(f, "bad_length")
+                continue
+            if header.frame_seq != f:
+                self._lose(f, "bad_layout")
+                continue
+            if self._crc_check and payload_crc(payload) != header.crc32:
+                self._lose(f, "crc_error")
+                continue
+            if header.is_keyframe:
+                self._awaiting = False
+            self._next = f + 1
+            self.counters["frames"] += 1
+            return (header, payload, commit_ns)
+        return None
+
+    def _lose(self, f: int, outcome: str) -> None:
+        self.counters[outcome] += 1
+        self.counters["frames_lost"] += 1
+        self._next = f + 1
+        self._awaiting = True
+
+    def _start(self, u64, mm, h: int, slot_count: int, slot_size: int) -> None:
+        """Start at the newest keyframe still in the ring, else just after head."""
+        self._awaiting = True
+        mask = slot_count - 1
+        k = h
+        low = max(1, h - slot_count + 1)
+        while k >= low:
+            base = SUPERBLOCK_SIZE + ((k - 1) & mask) * slot_size
+            if u64.load(base) != 2 * k:
+                break                       # overwritten (or garbage): older ones too
+            flags = _U16.unpack_from(mm, base + SLOT_FRAME_HEADER_OFFSET + _FLAGS_IN_HEADER)[0]
+            if u64.load(base) != 2 * k:
+                break
+            if flags & FLAG_KEYFRAME:
+                self._next = k
+                return
+            k -= 1
+        self._next = h if not self._gating else h + 1
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_superblock(buf) -> dict:
+    """The v2 superblock fields as a dict (no validation)."""
+    magic, version, slot_count, slot_size, flags, epoch, created_ns = \
+        SUPERBLOCK_STRUCT.unpack_from(buf, 0)
+    head = struct.unpack_from("<Q", buf, SB_HEAD_OFFSET)[0]
+    return {"magic": magic, "version": version, "slot_count": slot_count,
+            "slot_size": slot_size, "flags": flags, "epoch": epoch,
+            "created_ns": created_ns, "head": head}
