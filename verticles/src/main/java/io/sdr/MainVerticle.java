@@ -1,0 +1,110 @@
+package io.sdr;
+
+import io.sdr.config.ConfigException;
+import io.sdr.config.ConfigReader;
+import io.sdr.config.EnvOverrides;
+import io.sdr.poller.PollerConfig;
+import io.sdr.poller.RingPollerVerticle;
+import io.sdr.ws.WebSocketConfig;
+import io.sdr.ws.WebSocketVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads conf.json (overridden by {@code SDR_*}), validates every section before deploying
+ * anything, then deploys one ring poller per stream and the WebSocket client groups, each with
+ * only its own section.
+ *
+ * <p>Started N times ({@code -instances N}), every instance deploys its client groups but the
+ * pollers are deployed once: two pollers of one ring would publish every frame twice.
+ */
+public final class MainVerticle extends VerticleBase {
+    private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
+    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats");
+
+    @Override
+    public Future<?> start() {
+        final EnvOverrides overrides = EnvOverrides.apply(config(), System.getenv());
+        final Plan plan;
+        try {
+            plan = plan(overrides.config());
+        } catch (final ConfigException e) {
+            final String message = "invalid configuration: " + overrides.explain(e);
+            LOG.log(System.Logger.Level.ERROR, message);
+            return Future.failedFuture(new ConfigException(message));
+        }
+        final List<Future<String>> deployments = new ArrayList<>();
+        final LocalMap<String, Boolean> deployed = vertx.sharedData().getLocalMap("sdr.main");
+        if (deployed.putIfAbsent("pollers", Boolean.TRUE) == null) {
+            for (final JsonObject poller : plan.pollers) {
+                deployments.add(vertx.deployVerticle(RingPollerVerticle.class.getName(), new DeploymentOptions()
+                    .setThreadingModel(ThreadingModel.WORKER).setConfig(poller)));
+            }
+        }
+        deployments.add(vertx.deployVerticle(WebSocketVerticle.class.getName(), new DeploymentOptions()
+            .setInstances(plan.websocketInstances).setConfig(plan.websocket)));
+        return Future.all(deployments).onSuccess(v -> LOG.log(System.Logger.Level.INFO,
+            "SDR transport ready: http://" + displayHost(plan.websocketConfig) + ":" + plan.websocketConfig.listenPort()
+                + "/  (WebSocket /stream/ws, /health, /metrics), streams=" + plan.websocketConfig.streams()));
+    }
+
+    private static String displayHost(final WebSocketConfig config) {
+        final String host = config.listenHost();
+        return host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+    }
+
+    /** Every child's section, validated. */
+    static final class Plan {
+        final List<JsonObject> pollers = new ArrayList<>();
+        JsonObject websocket;
+        WebSocketConfig websocketConfig;
+        int websocketInstances;
+    }
+
+    static Plan plan(final JsonObject root) {
+        final ConfigReader top = new ConfigReader("", root);
+        top.allowOnly(SECTIONS.toArray(new String[0]));
+        final ConfigReader streams = top.child("streams");
+        final JsonObject pollerSection = top.child("poller").json();
+        final Plan plan = new Plan();
+        final JsonArray names = new JsonArray();
+        for (final String name : streams.json().fieldNames()) {
+            final JsonObject stream = streams.child(name).json();
+            final JsonObject poller = pollerSection.copy().mergeIn(stream).put("stream", name);
+            try {
+                PollerConfig.from(poller);
+            } catch (final ConfigException e) {
+                // Report the key where the user wrote it: streams.NAME.key or poller.key.
+                throw new ConfigException(e.getMessage().replaceFirst("^" + PollerConfig.SECTION + "\\.",
+                    stream.fieldNames().stream().anyMatch(k -> e.getMessage().startsWith(PollerConfig.SECTION + "." + k))
+                        ? "streams." + name + "." : PollerConfig.SECTION + "."));
+            }
+            plan.pollers.add(poller);
+            names.add(name);
+        }
+        if (names.isEmpty()) {
+            throw new ConfigException("streams={}: at least one stream must be configured");
+        }
+        final JsonObject websocket = top.child("websocket").json().copy();
+        if (!websocket.containsKey("streams")) {
+            websocket.put("streams", names);
+        }
+        plan.websocketConfig = WebSocketConfig.from(websocket);
+        for (final String stream : plan.websocketConfig.streams()) {
+            if (!names.contains(stream)) {
+                throw new ConfigException("websocket.streams: stream \"" + stream + "\" is not configured under streams; configured: " + names.encode());
+            }
+        }
+        plan.websocket = websocket;
+        plan.websocketInstances = new ConfigReader(WebSocketConfig.SECTION, websocket).intValue("instances", 2, 1, 256);
+        return plan;
+    }
+}

@@ -1,0 +1,90 @@
+package io.sdr.health;
+
+import io.sdr.poller.StreamStats;
+import io.sdr.ws.ServerState;
+import io.sdr.ws.WebSocketConfig;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.CheckResult;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * {@code GET /health}: the seed's JSON ({@code status, clients, shm_seq, last_frame_age_ms,
+ * uptime_s}) plus per-stream details and the vertx-health-check procedures. 503 when any stream
+ * has published nothing for {@code staleFrameMs} (counted from start-up before the first frame).
+ */
+public final class HealthHandler implements Handler<RoutingContext> {
+    private final Vertx vertx;
+    private final WebSocketConfig config;
+    private final ServerState state;
+    private final HealthChecks checks;
+
+    public HealthHandler(final Vertx vertx, final WebSocketConfig config, final ServerState state) {
+        this.vertx = vertx;
+        this.config = config;
+        this.state = state;
+        this.checks = HealthChecks.create(vertx);
+        for (final String stream : config.streams()) {
+            checks.register("stream." + stream, promise -> promise.complete(streamStatus(stream)));
+        }
+    }
+
+    private Status streamStatus(final String stream) {
+        final StreamStats stats = StreamStats.of(vertx, stream);
+        final long now = System.nanoTime();
+        final long age = stats.lastFrameAgeMs(now);
+        final long sinceStartMs = (now - state.startNs()) / 1_000_000;
+        final boolean fresh = age >= 0 ? age <= config.staleFrameMs() : sinceStartMs <= config.staleFrameMs();
+        final JsonObject data = new JsonObject()
+            .put("path", stats.path())
+            .put("layout", stats.layoutVersion() == 0 ? null : "v" + stats.layoutVersion())
+            .put("shm_seq", stats.lastFrameSeq())
+            .put("writer_position", stats.writerPosition())
+            .put("last_frame_age_ms", age < 0 ? null : age)
+            .put("clients", state.clientsOf(stream).get())
+            .put("frames", stats.counters().frames())
+            .put("frames_lost", stats.counters().framesLost());
+        if (stats.lastError() != null) {
+            data.put("error", stats.lastError());
+        }
+        return fresh ? Status.OK(data) : Status.KO(data.put("reason", age < 0
+            ? "no frame since start-up " + sinceStartMs + " ms ago"
+            : "last frame " + age + " ms ago, limit " + config.staleFrameMs() + " ms"));
+    }
+
+    @Override
+    public void handle(final RoutingContext ctx) {
+        checks.checkStatus().onComplete(result -> {
+            final CheckResult outcome = result.succeeded() ? result.result() : CheckResult.from("health", result.cause());
+            final boolean up = CheckResult.isUp(outcome);
+            final StreamStats primary = StreamStats.of(vertx, config.defaultStream());
+            final long age = primary.lastFrameAgeMs(System.nanoTime());
+            final JsonObject body = new JsonObject()
+                .put("status", up ? "ok" : "stale")
+                .put("clients", state.clients())
+                .put("shm_seq", primary.lastFrameSeq())
+                .put("last_frame_age_ms", age < 0 ? null : age)
+                .put("uptime_s", (System.nanoTime() - state.startNs()) / 1_000_000_000L);
+            final JsonObject streams = new JsonObject();
+            final JsonArray checkList = new JsonArray();
+            if (outcome.getChecks() != null) {
+                for (final CheckResult check : outcome.getChecks()) {
+                    final String id = check.getId();
+                    checkList.add(new JsonObject().put("id", id).put("status", CheckResult.isUp(check) ? "UP" : "DOWN"));
+                    if (id.startsWith("stream.") && check.getData() != null) {
+                        streams.put(id.substring("stream.".length()), check.getData());
+                    }
+                }
+            }
+            body.put("streams", streams).put("checks", checkList);
+            ctx.response().setStatusCode(up ? 200 : 503)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .end(body.encode());
+        });
+    }
+}

@@ -1,0 +1,69 @@
+package io.sdr.ws;
+
+import io.sdr.config.ConfigException;
+import io.sdr.config.ConfigReader;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * Settings of the WebSocket client groups and their HTTP server, validated.
+ *
+ * @param listenHost          interface to bind ({@code SDR_LISTEN_ADDR} host)
+ * @param listenPort          port ({@code SDR_LISTEN_ADDR} port; 0 = any free port)
+ * @param streams             the stream names clients may pick with {@code ?stream=}; the first is the default
+ * @param maxClients          connections accepted across all groups; more are refused with 503
+ * @param clientBudgetBytes   video bytes that may wait for one client's socket before it counts as lagging
+ * @param maxQueuedFrames     frames that may wait for one client's socket ({@code SDR_BROADCAST_CAPACITY})
+ * @param idrTimeoutMs        how long a client may wait for a keyframe while frames flow ({@code SDR_IDR_TIMEOUT_MS})
+ * @param gopCacheBytes       bound of the per-stream GOP cache used for instant join; 0 disables it
+ * @param sendBufferBytes     kernel send buffer per client socket: small, so lag shows in the budget, not the kernel
+ * @param maxClientMessageBytes largest message a client may send; larger ones close the connection
+ * @param staleFrameMs        /health reports 503 when a stream has published nothing for this long
+ */
+public record WebSocketConfig(String listenHost, int listenPort, List<String> streams, int maxClients,
+                              long clientBudgetBytes, int maxQueuedFrames, long idrTimeoutMs, long gopCacheBytes,
+                              int sendBufferBytes, int maxClientMessageBytes, long staleFrameMs) {
+
+    public static final String SECTION = "websocket";
+
+    public static WebSocketConfig from(final JsonObject json) {
+        final ConfigReader c = new ConfigReader(SECTION, json);
+        c.allowOnly("listen", "streams", "instances", "maxClients", "clientBudgetBytes", "maxQueuedFrames",
+            "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes", "maxClientMessageBytes", "staleFrameMs");
+        c.intValue("instances", 2, 1, 256);
+        final String listen = c.stringValue("listen", "0.0.0.0:8080");
+        final int colon = listen.lastIndexOf(':');
+        int port = -1;
+        if (colon > 0) {
+            try {
+                port = Integer.parseInt(listen.substring(colon + 1));
+            } catch (final NumberFormatException ignored) {
+                port = -1;
+            }
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException(c.key("listen") + "=\"" + listen + "\": must be HOST:PORT with PORT in [0, 65535]");
+        }
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new WebSocketConfig(
+            host,
+            port,
+            c.stringList("streams", List.of("main")),
+            c.intValue("maxClients", 1000, 1, 100_000),
+            c.longValue("clientBudgetBytes", 1 << 20, 1024, 1L << 30),
+            c.intValue("maxQueuedFrames", 64, 1, 100_000),
+            c.longValue("idrTimeoutMs", 5000, 1, 3_600_000),
+            c.longValue("gopCacheBytes", 32L << 20, 0, 1L << 32),
+            c.intValue("sendBufferBytes", 128 * 1024, 4096, 64 << 20),
+            c.intValue("maxClientMessageBytes", 64 * 1024, 16, 16 << 20),
+            c.longValue("staleFrameMs", 5000, 1, 3_600_000));
+    }
+
+    public String defaultStream() {
+        return streams.get(0);
+    }
+}
