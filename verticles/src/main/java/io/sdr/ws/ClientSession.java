@@ -13,8 +13,8 @@ package io.sdr.ws;
  * </pre>
  *
  * "Fits" means: nothing is queued, or the bytes queued plus this frame stay within the allowance
- * (the byte budget, raised once by the join burst) and fewer than {@code maxQueuedFrames} frames are
- * queued. Queued bytes are those handed to the socket but not yet written to the kernel, so a
+ * (the byte budget, raised once by the join burst) and fewer frames than allowed
+ * ({@code maxQueuedFrames}, raised likewise) are queued. Queued bytes are those handed to the socket but not yet written to the kernel, so a
  * stalled reader is detected after one budget, not after megabytes of socket buffers.
  */
 public final class ClientSession {
@@ -41,6 +41,7 @@ public final class ClientSession {
     private long queuedBytes;
     private int queuedFrames;
     private long allowanceBytes;
+    private int allowanceFrames;
     private long awaitingSinceNs;
     private long lastOfferNs;
     private long sentFrames;
@@ -53,6 +54,7 @@ public final class ClientSession {
         this.maxQueuedFrames = maxQueuedFrames;
         this.idrTimeoutNs = idrTimeoutNs;
         this.allowanceBytes = budgetBytes;
+        this.allowanceFrames = maxQueuedFrames;
         this.awaitingSinceNs = nowNs;
         this.lastOfferNs = nowNs;
     }
@@ -95,6 +97,7 @@ public final class ClientSession {
     public void joinBurst(final long bytes, final int frames) {
         state = State.STREAMING;
         allowanceBytes = budgetBytes + bytes;
+        allowanceFrames = maxQueuedFrames + frames;
         queuedBytes += bytes;
         queuedFrames += frames;
         sentBytes += bytes;
@@ -105,13 +108,14 @@ public final class ClientSession {
     public void written(final int bytes) {
         queuedBytes -= bytes;
         queuedFrames--;
-        if (queuedBytes <= budgetBytes) {
+        if (queuedBytes <= budgetBytes && queuedFrames <= maxQueuedFrames) {
             allowanceBytes = budgetBytes;
+            allowanceFrames = maxQueuedFrames;
         }
     }
 
     private boolean fits(final int bytes) {
-        return queuedFrames == 0 || (queuedBytes + bytes <= allowanceBytes && queuedFrames < maxQueuedFrames);
+        return queuedFrames == 0 || (queuedBytes + bytes <= allowanceBytes && queuedFrames < allowanceFrames);
     }
 
     private Decision enqueue(final int bytes) {

@@ -1,0 +1,50 @@
+package io.sdr.ws;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class GopCacheTest {
+    @Test
+    void shouldHoldLatestKeyframeAndFollowers() {
+        final GopCache<String> cache = new GopCache<>(1000);
+        cache.add("k1", 1, true, 100);
+        cache.add("p2", 2, false, 10);
+        cache.add("k3", 3, true, 100);
+        cache.add("p4", 4, false, 10);
+        assertEquals(List.of("k3", "p4"), cache.snapshot());
+        assertEquals(110, cache.bytes());
+    }
+
+    @Test
+    void shouldBeEmptyBeforeFirstKeyframe() {
+        final GopCache<String> cache = new GopCache<>(1000);
+        cache.add("p1", 1, false, 10);
+        assertEquals(List.of(), cache.snapshot());
+    }
+
+    @Test
+    void shouldEmptyOnGapUntilNextKeyframe() {
+        final GopCache<String> cache = new GopCache<>(1000);
+        cache.add("k1", 1, true, 100);
+        cache.add("p3", 3, false, 10);
+        cache.add("p4", 4, false, 10);
+        assertEquals(List.of(), cache.snapshot());
+        cache.add("k5", 5, true, 100);
+        assertEquals(List.of("k5"), cache.snapshot());
+    }
+
+    @Test
+    void shouldEmptyWhenOverBudget() {
+        final GopCache<String> cache = new GopCache<>(250);
+        cache.add("k1", 1, true, 100);
+        cache.add("p2", 2, false, 100);
+        cache.add("p3", 3, false, 100);
+        assertEquals(List.of(), cache.snapshot(), "a partial GOP cannot be decoded, so none is kept");
+        assertEquals(0, cache.bytes());
+        cache.add("p4", 4, false, 1);
+        assertEquals(List.of(), cache.snapshot());
+    }
+}
