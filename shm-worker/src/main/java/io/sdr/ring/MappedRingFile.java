@@ -3,13 +3,14 @@ package io.sdr.ring;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 
@@ -18,8 +19,10 @@ import java.util.Objects;
  *
  * <p>A writer that re-creates the file gives it a new inode; one that truncates it in place makes
  * any access past the new end raise SIGBUS. {@link #hasChanged()} compares identity so the reader
- * re-maps before trusting the mapping; the JVM turns a SIGBUS that still slips through into an
- * {@link InternalError} that the reader catches.
+ * re-maps before trusting the mapping, and {@link #hasShrunk()} (one fstat, no allocation) lets it
+ * check the size before every access. A SIGBUS is not a reliable safety net: in JIT-compiled code
+ * the JVM raises the resulting {@link InternalError} asynchronously, at some later point in the
+ * caller, not where the fault happened, so the reader cannot catch it.
  */
 final class MappedRingFile implements AutoCloseable {
     /** Mappings are limited to one {@link MappedByteBuffer}; no sane ring comes near this. */
@@ -28,13 +31,16 @@ final class MappedRingFile implements AutoCloseable {
     private final Path path;
     private final Object fileKey;
     private final long length;
+    private final RandomAccessFile file;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
 
-    private MappedRingFile(final Path path, final Object fileKey, final long length, final MappedByteBuffer mapping) {
+    private MappedRingFile(final Path path, final Object fileKey, final long length, final RandomAccessFile file,
+                           final MappedByteBuffer mapping) {
         this.path = path;
         this.fileKey = fileKey;
         this.length = length;
+        this.file = file;
         this.mapping = mapping;
         this.buffer = new UnsafeBuffer(mapping);
     }
@@ -54,16 +60,41 @@ final class MappedRingFile implements AutoCloseable {
         if (!attributes.isRegularFile()) {
             throw new IOException("ring path is not a regular file: path=" + path);
         }
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            // Size again from the open channel: the file may have changed since the stat.
-            final long length = Math.min(channel.size(), MAX_LENGTH);
+        final RandomAccessFile file;
+        try {
+            file = new RandomAccessFile(path.toFile(), "r");
+        } catch (final FileNotFoundException e) {
+            if (Files.notExists(path)) {
+                return null; // deleted since the stat
+            }
+            throw e;
+        }
+        try {
+            // Size again from the open file: it may have changed since the stat.
+            final long length = Math.min(file.length(), MAX_LENGTH);
             if (length < minLength) {
+                file.close();
                 return null;
             }
-            final MappedByteBuffer mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, length);
-            return new MappedRingFile(path, attributes.fileKey(), length, mapping);
-        } catch (final NoSuchFileException e) {
-            return null;
+            final MappedByteBuffer mapping = file.getChannel().map(FileChannel.MapMode.READ_ONLY, 0, length);
+            // Kept open (one descriptor per mapping) so hasShrunk() is a single fstat.
+            return new MappedRingFile(path, attributes.fileKey(), length, file, mapping);
+        } catch (final IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /**
+     * True when the file is now shorter than the mapping (truncated in place), so touching the
+     * mapping could raise SIGBUS; also true when the size cannot be read. One fstat, no
+     * allocation, and unlike {@code FileChannel.size()} not affected by thread interrupts.
+     */
+    boolean hasShrunk() {
+        try {
+            return file.length() < length;
+        } catch (final IOException e) {
+            return true;
         }
     }
 
@@ -89,5 +120,10 @@ final class MappedRingFile implements AutoCloseable {
     public void close() {
         buffer.wrap(new byte[0]);
         IoUtil.unmap(mapping);
+        try {
+            file.close();
+        } catch (final IOException ignored) {
+            // read-only descriptor: nothing to flush
+        }
     }
 }

@@ -70,17 +70,29 @@ public final class RingReader implements AutoCloseable {
             if (!ensureMapped()) {
                 return count(PollOutcome.NOT_READY);
             }
+            if (file.hasShrunk()) {
+                // Truncated in place: any access past the new end would raise SIGBUS, which the JVM
+                // reports asynchronously (outside this method) from compiled code. Never touch it.
+                lastError = "fault: ring file shrank under the mapping: path=" + path + ", mappedLength=" + file.length();
+                unmap();
+                return count(PollOutcome.FAULT);
+            }
             if (layoutChanged()) {
                 unmap();
                 return count(PollOutcome.RESYNC);
             }
             final PollOutcome outcome = layout.poll(dst, dstOffset);
-            if (outcome == PollOutcome.NO_NEW_FRAME || outcome == PollOutcome.BAD_LAYOUT) {
+            if (outcome == PollOutcome.NO_NEW_FRAME || outcome == PollOutcome.BAD_LAYOUT
+                || outcome == PollOutcome.NOT_READY) {
+                // NOT_READY too: a v2 file with epoch 0 or a rejected geometry stays NOT_READY until
+                // it is replaced, which only this check notices.
                 maybeCheckFile();
             }
             return outcome;
         } catch (final InternalError e) {
-            // SIGBUS: the file shrank under the mapping. Drop it and map again.
+            // SIGBUS: the file shrank under the mapping during this poll (a race the size check above
+            // cannot close). Caught here only when the fault is reported synchronously (interpreted
+            // code); from compiled code the JVM raises it later, in the caller. Drop it and map again.
             lastError = "fault reading ring: " + e.getMessage();
             unmap();
             return count(PollOutcome.FAULT);
@@ -105,9 +117,16 @@ public final class RingReader implements AutoCloseable {
         if (file == null) {
             return false;
         }
+        final boolean v2 = file.buffer().getLongVolatile(0) == RingV2Descriptor.MAGIC;
+        if (v2 && file.length() < RingV2Descriptor.SUPERBLOCK_LENGTH) {
+            // A v2 file cut short is no v1 ring either: mapped as v1 it would re-detect v2 at once and
+            // re-map on every poll. Not ready until it is replaced (checked every fileCheckIntervalNs).
+            lastError = "v2 ring shorter than its superblock: path=" + path + ", length=" + file.length();
+            file.close();
+            file = null;
+            return false;
+        }
         counters.incrementRemaps();
-        final boolean v2 = file.buffer().getLongVolatile(0) == RingV2Descriptor.MAGIC
-            && file.length() >= RingV2Descriptor.SUPERBLOCK_LENGTH;
         layout = v2 ? new V2LayoutReader(file, counters, frame, options) : new V1LayoutReader(file, counters, frame, options);
         lastError = null;
         return true;

@@ -60,6 +60,11 @@ final class V1LayoutReader extends LayoutReader {
         }
         lastCommitSeq = seq1;
         final long frameSeq = dst.getLong(dstOffset + FRAME_SEQ_OFFSET);
+        if (frameSeq == lastFrameSeq && frameSeq != 0) {
+            // Already seen: the previous poll copied this frame ahead of its commit (the writer had
+            // stored it and its write_len, not yet seq, so seq looked unchanged). Never deliver twice.
+            return count(PollOutcome.NO_NEW_FRAME);
+        }
         PollOutcome pending = null;
         if (lastFrameSeq != 0 && frameSeq != lastFrameSeq + 1) {
             if (Long.compareUnsigned(frameSeq, lastFrameSeq) <= 0) {
