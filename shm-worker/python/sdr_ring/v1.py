@@ -197,6 +197,11 @@ class ShmReader:
             return self._drop(s1, "crc_error")
         self._last_seq = s1
         last = self._last_frame_seq
+        if last and header.frame_seq == last:
+            # The writer stores write_len before seq: a poll in between can copy the new frame under
+            # the old seq, and the next poll would see it again under its own seq. Deliver it once.
+            self.counters["no_new"] += 1
+            return (None, None)
         if last and header.frame_seq != last + 1:
             if header.frame_seq <= last:
                 self.counters["resyncs"] += 1

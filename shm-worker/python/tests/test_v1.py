@@ -154,6 +154,20 @@ class V1Test(unittest.TestCase):
         reader._map.u64 = real
         self.assertEqual(reader.read_frame()[1], b"first")
 
+    def test_frame_copied_under_old_seq_is_delivered_once(self):
+        writer, reader = self.pair()
+        writer.write_frame(b"first", keyframe=True)
+        self.assertEqual(reader.read_frame()[1], b"first")
+        writer.write_frame(b"second", keyframe=False)
+        # A poll that ran between the writer's write_len and seq stores saw frame 2 under seq 1;
+        # model it by moving the commit marker back to a value the reader has not seen.
+        struct.pack_into("<Q", writer._mm, 0, 99)
+        self.assertEqual(reader.read_frame()[1], b"second")
+        struct.pack_into("<Q", writer._mm, 0, 2)
+        self.assertEqual(reader.read_frame(), (None, None), "same frame_seq again is not a new frame")
+        self.assertEqual(reader.counters["frames"], 2)
+        self.assertEqual(reader.counters["resyncs"], 0)
+
     def test_creates_parent_and_new_inode(self):
         path = os.path.join(self.dir, "a", "b", "frames")
         w1 = ShmWriter(path, 4096)
