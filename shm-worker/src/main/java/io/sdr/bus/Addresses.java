@@ -17,7 +17,7 @@ public final class Addresses {
         return "keyframe.request." + stream;
     }
 
-    /** Telemetry relayed from NATS, pre-encoded as WebSocket messages. */
+    /** {@link Telemetry} relayed from NATS, pre-encoded as WebSocket messages. */
     public static final String TELEMETRY = "telemetry";
 
     private Addresses() {

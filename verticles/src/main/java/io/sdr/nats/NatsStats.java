@@ -1,0 +1,63 @@
+package io.sdr.nats;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The bridge's connection state and counters, for /health and /metrics. Thread-safe. */
+public final class NatsStats implements Shareable {
+    private static final String MAP = "sdr.nats";
+
+    public final AtomicLong relayed = new AtomicLong();
+    public final AtomicLong droppedTooLarge = new AtomicLong();
+    public final AtomicLong droppedBadSubject = new AtomicLong();
+    public final AtomicLong slowConsumers = new AtomicLong();
+    public final AtomicLong discarded = new AtomicLong();
+    public final AtomicLong reconnects = new AtomicLong();
+    public final AtomicLong keyframeRequestsSent = new AtomicLong();
+    private volatile boolean enabled;
+    private volatile boolean connected;
+    private volatile String server = "";
+    private volatile String lastError;
+
+    public static NatsStats of(final Vertx vertx) {
+        final LocalMap<String, NatsStats> map = vertx.sharedData().getLocalMap(MAP);
+        final NatsStats fresh = new NatsStats();
+        final NatsStats existing = map.putIfAbsent("stats", fresh);
+        return existing != null ? existing : fresh;
+    }
+
+    void enabled(final String server) {
+        this.enabled = true;
+        this.server = server;
+    }
+
+    void connected(final boolean connected, final String server) {
+        this.connected = connected;
+        if (server != null) {
+            this.server = server;
+        }
+    }
+
+    void error(final String error) {
+        this.lastError = error;
+    }
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public boolean isConnected() {
+        return connected;
+    }
+
+    public String server() {
+        return server;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+}
