@@ -15,12 +15,22 @@ from .protocol import (
 )
 from .v1 import ShmReader, ShmWriter
 from .v2 import RingReader, RingWriter
-from . import pattern
+from . import pattern, raw
+from .raw import (
+    RAW_BGR24,
+    RAW_BGRA,
+    RAW_GRAY8,
+    RAW_I420,
+    RAW_NV12,
+    RAW_RGB24,
+    RAW_RGBA,
+)
 
 __all__ = [
     "CODEC_H264", "CODEC_HEVC", "FLAG_KEYFRAME", "FLAG_WRAP_MARKER", "HEADER_SIZE",
     "MAGIC", "VERSION", "FrameHeader", "ShmReader", "ShmWriter", "RingReader",
-    "RingWriter", "pattern", "detect_layout",
+    "RingWriter", "pattern", "detect_layout", "raw", "RAW_RGB24", "RAW_BGR24", "RAW_RGBA",
+    "RAW_BGRA", "RAW_I420", "RAW_NV12", "RAW_GRAY8",
 ]
 
 

@@ -4,6 +4,8 @@
         [--frames N] [--fps F] [--size N] [--size-jitter N] [--gop N] [--codec 1|2]
   read  --layout v1|v2|auto --path P --count N [--timeout-s T] [--no-crc]
   dump  --path P
+  write-raw --path P --width W --height H [--format rgb24|bgr24|rgba|bgra|i420|nv12|gray8]
+            [--frames N] [--fps F] [--slot-count N]
 """
 
 import argparse
@@ -15,7 +17,7 @@ import struct
 import sys
 import time
 
-from . import detect_layout, pattern
+from . import detect_layout, pattern, raw
 from .protocol import (
     HEADER_SIZE,
     META_SIZE,
@@ -84,6 +86,49 @@ def cmd_write(args) -> int:
                     if delay <= 0:
                         break
                     time.sleep(min(delay, 0.05))
+    finally:
+        writer.close()
+    print("done frames=%d" % written, flush=True)
+    return 0
+
+
+def _pace(stop, next_at: float) -> None:
+    while not stop:
+        delay = next_at - time.monotonic()
+        if delay <= 0:
+            return
+        time.sleep(min(delay, 0.05))
+
+
+def cmd_write_raw(args) -> int:
+    """Raw pictures of a moving test image into a v2 ring (docs/RING-RAW.md)."""
+    if args.frames < 0 or args.fps < 0:
+        print("error: --frames and --fps must be >= 0", file=sys.stderr)
+        return 2
+    try:
+        image = raw.MovingImage(args.width, args.height, args.format)
+        writer = RingWriter(args.path, args.slot_count, raw.slot_size_for(args.width, args.height, args.format))
+    except ValueError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    stop = []
+
+    def on_signal(signum, _frame):
+        stop.append(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print("ready path=%s format=%s size=%dx%d" % (args.path, args.format, args.width, args.height), flush=True)
+    written = 0
+    interval = 1.0 / args.fps if args.fps > 0 else 0.0
+    next_at = time.monotonic()
+    try:
+        while not stop and (args.frames == 0 or written < args.frames):
+            writer.write_raw(image.frame(writer.next_seq), args.width, args.height, args.format)
+            written += 1
+            if interval:
+                next_at += interval
+                _pace(stop, next_at)
     finally:
         writer.close()
     print("done frames=%d" % written, flush=True)
@@ -213,6 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout-s", type=float, default=10.0)
     r.add_argument("--no-crc", action="store_true")
     r.set_defaults(func=cmd_read)
+
+    x = sub.add_parser("write-raw", help="write raw pictures of a moving test image into a v2 ring")
+    x.add_argument("--path", required=True)
+    x.add_argument("--width", type=int, required=True)
+    x.add_argument("--height", type=int, required=True)
+    x.add_argument("--format", choices=sorted(raw.FORMATS), default="rgb24")
+    x.add_argument("--frames", type=int, default=0, help="0 = until SIGTERM/SIGINT")
+    x.add_argument("--fps", type=float, default=30.0, help="0 = full speed (default 30)")
+    x.add_argument("--slot-count", type=int, default=4, help="v2 slots (default 4; slot size fits one picture)")
+    x.set_defaults(func=cmd_write_raw)
 
     d = sub.add_parser("dump", help="print the ring metadata as JSON")
     d.add_argument("--path", required=True)

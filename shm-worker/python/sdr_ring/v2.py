@@ -11,8 +11,10 @@
 import os
 import struct
 import time
+import zlib
 from typing import Callable, Optional, Tuple
 
+from . import raw
 from ._shm import ReadMapping, U64Access, create_mapped_file
 from .protocol import (
     CODEC_H264,
@@ -129,6 +131,57 @@ class RingWriter:
         ).pack_into(mm, base + SLOT_FRAME_HEADER_OFFSET)
         start = base + SLOT_PAYLOAD_OFFSET
         mm[start:start + size] = payload
+        u64.store(base + SLOT_COMMIT_NS_OFFSET, self._clock())
+        u64.store(base + SLOT_SEQ_OFFSET, 2 * f)
+        u64.store(SB_HEAD_OFFSET, f)
+        self._head = f
+        return f
+
+    def write_raw(self, pixels, width: int, height: int, fmt, frame_id: Optional[int] = None) -> int:
+        """Write one raw picture (docs/RING-RAW.md) as frame ``head + 1``; returns its frame_seq.
+
+        ``pixels``: tightly packed bytes of format ``fmt`` ("rgb24", "bgr24", "rgba", "bgra",
+        "i420", "nv12", "gray8" or the codec id), e.g. ``numpy_array.tobytes()`` or the array
+        itself (any C-contiguous buffer; no copy is made). The frame is flagged as a keyframe:
+        every raw frame stands alone. Size the ring with ``raw.slot_size_for(width, height, fmt)``.
+        """
+        if self._mm is None:
+            raise ValueError("writer is closed")
+        code = raw.format_code(fmt)
+        expected = raw.pixel_bytes(width, height, code)
+        view = raw.as_bytes_view(pixels)
+        if view.nbytes != expected:
+            raise ValueError("pixels do not match the picture: fmt=%s width=%d height=%d expected=%d size=%d"
+                             % (raw.FORMAT_NAMES[code], width, height, expected, view.nbytes))
+        size = raw.RAW_HEADER_SIZE + expected
+        if size > self._slot_size - SLOT_HEADER_SIZE:
+            raise ValueError("raw frame does not fit a slot: size=%d max_payload=%d (slot_size >= %d needed)"
+                             % (size, self._slot_size - SLOT_HEADER_SIZE, raw.slot_size_for(width, height, code)))
+        header = raw.pack_header(width, height)
+        return self._write_parts((header, view), size, code, True, frame_id)
+
+    def _write_parts(self, parts, size: int, codec: int, keyframe: bool, frame_id) -> int:
+        """write_frame for a payload given as consecutive parts (no concatenation)."""
+        f = self._head + 1
+        base = SUPERBLOCK_SIZE + ((f - 1) & self._mask) * self._slot_size
+        u64 = self._u64
+        mm = self._mm
+        u64.store(base + SLOT_SEQ_OFFSET, 2 * f - 1)
+        crc = 0
+        at = base + SLOT_PAYLOAD_OFFSET
+        for part in parts:
+            n = len(part) if not isinstance(part, memoryview) else part.nbytes
+            mm[at:at + n] = part
+            crc = zlib.crc32(part, crc)
+            at += n
+        FrameHeader(
+            frame_id=f if frame_id is None else frame_id,
+            frame_seq=f,
+            size=size,
+            flags=FLAG_KEYFRAME if keyframe else 0,
+            codec=codec,
+            crc32=crc & 0xFFFFFFFF,
+        ).pack_into(mm, base + SLOT_FRAME_HEADER_OFFSET)
         u64.store(base + SLOT_COMMIT_NS_OFFSET, self._clock())
         u64.store(base + SLOT_SEQ_OFFSET, 2 * f)
         u64.store(SB_HEAD_OFFSET, f)

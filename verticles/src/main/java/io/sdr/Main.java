@@ -1,5 +1,6 @@
 package io.sdr;
 
+import io.sdr.encode.EncodersCommand;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.Vertx;
@@ -9,10 +10,12 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 
+import java.util.Arrays;
+
 /**
  * Entry point of the fat jar: the Vert.x 5 launcher ({@code -conf}, {@code -instances},
  * {@code -cluster}, ...) with Micrometer/Prometheus metrics switched on, so /metrics shows
- * Vert.x's own meters next to ours.
+ * Vert.x's own meters next to ours. {@code encoders [--help]} instead prints the encoder report.
  */
 public final class Main extends VertxApplication implements VertxApplicationHooks {
     /** The launcher finds Main-Verticle in the manifest whose Main-Class is this class. */
@@ -21,6 +24,10 @@ public final class Main extends VertxApplication implements VertxApplicationHook
     }
 
     public static void main(final String[] args) {
+        // Report commands run before (and instead of) the Vert.x launcher, which keeps -conf etc.
+        if (args.length > 0 && args[0].equals("encoders")) {
+            System.exit(EncodersCommand.run(Arrays.copyOfRange(args, 1, args.length)));
+        }
         final int exitCode = new Main(args).launch();
         if (exitCode != 0) {
             System.exit(exitCode);

@@ -3,6 +3,8 @@ package io.sdr;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.sdr.config.EnvOverrides;
+import io.sdr.encode.EncoderConfig;
+import io.sdr.encode.EncoderVerticle;
 import io.sdr.poller.PollerConfig;
 import io.sdr.poller.RingPollerVerticle;
 import io.sdr.ws.WebSocketConfig;
@@ -20,15 +22,17 @@ import java.util.List;
 
 /**
  * Reads conf.json (overridden by {@code SDR_*}), validates every section before deploying
- * anything, then deploys one ring poller per stream and the WebSocket client groups, each with
- * only its own section.
+ * anything, then deploys one ring poller per stream, the encoder (when the {@code encoder} section
+ * enables it; it writes its stream's ring) and the WebSocket client groups, each with only its
+ * own section.
  *
  * <p>Started N times ({@code -instances N}), every instance deploys its client groups but the
- * pollers are deployed once: two pollers of one ring would publish every frame twice.
+ * pollers and the encoder are deployed once: two pollers of one ring would publish every frame
+ * twice, two encoders would fight over the ring.
  */
 public final class MainVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
-    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats");
+    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder");
 
     @Override
     public Future<?> start() {
@@ -48,6 +52,10 @@ public final class MainVerticle extends VerticleBase {
                 deployments.add(vertx.deployVerticle(RingPollerVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(poller)));
             }
+            if (plan.encoder != null) {
+                deployments.add(vertx.deployVerticle(EncoderVerticle.class.getName(), new DeploymentOptions()
+                    .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.encoder)));
+            }
         }
         deployments.add(vertx.deployVerticle(WebSocketVerticle.class.getName(), new DeploymentOptions()
             .setInstances(plan.websocketInstances).setConfig(plan.websocket)));
@@ -61,12 +69,33 @@ public final class MainVerticle extends VerticleBase {
         return host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
     }
 
+    /** The encoder section with {@code path} taken from {@code streams.<stream>.path}; null when absent or disabled. */
+    private static JsonObject encoderPlan(final ConfigReader top, final ConfigReader streams, final JsonArray names) {
+        final JsonObject section = top.child(EncoderConfig.SECTION).json();
+        if (section.isEmpty()) {
+            return null;
+        }
+        if (section.containsKey("path")) {
+            throw new ConfigException("encoder.path: the encoder writes its stream's ring; set streams.<stream>.path instead");
+        }
+        final JsonObject encoder = section.copy();
+        final String stream = encoder.getValue("stream") instanceof String ? encoder.getString("stream") : names.getString(0);
+        if (!names.contains(stream)) {
+            throw new ConfigException("encoder.stream=\"" + stream + "\": not configured under streams; configured: " + names.encode());
+        }
+        final Object path = streams.child(stream).json().getValue("path");
+        encoder.put("stream", stream).put("path", path == null ? "/dev/shm/sdr_os_ipc/frames" : path);
+        return EncoderConfig.from(encoder).enabled() ? encoder : null;
+    }
+
     /** Every child's section, validated. */
     static final class Plan {
         final List<JsonObject> pollers = new ArrayList<>();
         JsonObject websocket;
         WebSocketConfig websocketConfig;
         int websocketInstances;
+        /** The encoder's section with its stream's ring path merged in, or null when disabled. */
+        JsonObject encoder;
     }
 
     static Plan plan(final JsonObject root) {
@@ -105,6 +134,7 @@ public final class MainVerticle extends VerticleBase {
         }
         plan.websocket = websocket;
         plan.websocketInstances = new ConfigReader(WebSocketConfig.SECTION, websocket).intValue("instances", 2, 1, 256);
+        plan.encoder = encoderPlan(top, streams, names);
         return plan;
     }
 }

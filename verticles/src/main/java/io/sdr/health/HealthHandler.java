@@ -1,5 +1,6 @@
 package io.sdr.health;
 
+import io.sdr.encode.EncoderStats;
 import io.sdr.poller.StreamStats;
 import io.sdr.ws.ServerState;
 import io.sdr.ws.WebSocketConfig;
@@ -16,6 +17,8 @@ import io.vertx.ext.web.RoutingContext;
  * {@code GET /health}: the seed's JSON ({@code status, clients, shm_seq, last_frame_age_ms,
  * uptime_s}) plus per-stream details and the vertx-health-check procedures. 503 when any stream
  * has published nothing for {@code staleFrameMs} (counted from start-up before the first frame).
+ * With the in-process encoder deployed, an {@code encoder} object says which encoder runs, why
+ * the other candidates were skipped, and its frame, error and restart counters.
  */
 public final class HealthHandler implements Handler<RoutingContext> {
     private final Vertx vertx;
@@ -81,6 +84,10 @@ public final class HealthHandler implements Handler<RoutingContext> {
                 }
             }
             body.put("streams", streams).put("checks", checkList);
+            for (final EncoderStats encoder : EncoderStats.all(vertx)) {
+                // One encoder per server today; the object reports its choice, fallbacks and counters.
+                body.put("encoder", encoder.toJson(System.nanoTime()));
+            }
             ctx.response().setStatusCode(up ? 200 : 503)
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Cache-Control", "no-store")

@@ -1,0 +1,148 @@
+package io.sdr.encode;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sdr.bus.Addresses;
+import io.sdr.metrics.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Deployed as a worker verticle for the stream named in its {@code encoder} section. It owns an
+ * {@link EncodePipeline} (its own thread) and adapts it to Vert.x: keyframe requests from the
+ * event bus, meters, and the {@link EncoderStats} /health reads. Deployment fails only on bad
+ * configuration; encoder trouble (no NVIDIA driver, a crash mid-stream) is retried, never fatal.
+ */
+public final class EncoderVerticle extends VerticleBase {
+    private static final System.Logger LOG = System.getLogger(EncoderVerticle.class.getName());
+    /** Start-up waits this long at most for the first encoder selection (loading FFmpeg takes ~1-2 s). */
+    private static final long FIRST_ATTEMPT_WAIT_MS = 20_000;
+
+    private final List<Meter> meters = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private Meter info;
+    private EncodePipeline pipeline;
+    private MessageConsumer<JsonObject> keyframes;
+
+    @Override
+    public Future<?> start() {
+        final EncoderConfig config = EncoderConfig.from(config());
+        final MeterRegistry registry = Metrics.registry(vertx);
+        final EncoderStats stats = EncoderStats.of(vertx, config.stream());
+        final Timer encode = Timer.builder("sdr.encoder.encode")
+            .description("Picture submitted to the encoder until its access unit is out")
+            .tag("stream", config.stream())
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(100_000))
+            .maximumExpectedValue(Duration.ofSeconds(2))
+            .register(registry);
+        final Timer captureToRing = Timer.builder("sdr.encoder.capture.to.ring")
+            .description("Picture captured (raw source: its ring commit) until the encoded frame is committed")
+            .tag("stream", config.stream())
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(100_000))
+            .maximumExpectedValue(Duration.ofSeconds(2))
+            .register(registry);
+        meters.add(encode);
+        meters.add(captureToRing);
+        registerMeters(registry, config, stats);
+
+        pipeline = new EncodePipeline(config, stats, encode, captureToRing);
+        pipeline.onEncoderChange(encoder -> encoderChanged(registry, config, encoder));
+        keyframes = vertx.eventBus().consumer(Addresses.keyframeRequest(config.stream()), message -> {
+            final JsonObject body = message.body();
+            pipeline.requestKeyframe(body == null ? "request" : body.getString("reason", "request"));
+        });
+        pipeline.start();
+
+        final Promise<Void> started = Promise.promise();
+        final long timer = vertx.setTimer(FIRST_ATTEMPT_WAIT_MS, id -> started.tryComplete());
+        pipeline.firstAttempt().whenComplete((v, e) -> {
+            vertx.cancelTimer(timer);
+            started.tryComplete();
+        });
+        return started.future().onSuccess(v -> {
+            if (stats.encoder() == null) {
+                LOG.log(System.Logger.Level.WARNING, "no encoder open yet for stream " + config.stream()
+                    + " (retrying with backoff): " + stats.lastError());
+            }
+        });
+    }
+
+    private void registerMeters(final MeterRegistry registry, final EncoderConfig config, final EncoderStats stats) {
+        final String stream = config.stream();
+        meters.add(FunctionCounter.builder("sdr.encoder.frames", stats, EncoderStats::frames)
+            .description("Encoded frames written to the ring").tag("stream", stream).register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.bytes", stats, EncoderStats::bytes)
+            .description("Encoded bytes written to the ring").tag("stream", stream).register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.keyframes", stats, s -> s.keyframes() - s.forcedKeyframes())
+            .description("Keyframes written").tag("stream", stream).tag("reason", "gop").register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.keyframes", stats, EncoderStats::forcedKeyframes)
+            .description("Keyframes written").tag("stream", stream).tag("reason", "forced").register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.keyframe.requests", stats, EncoderStats::keyframeRequests)
+            .description("Keyframe requests received").tag("stream", stream).register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.errors", stats, EncoderStats::errors)
+            .description("Encoder failures (open, encode, ring) and dropped access units").tag("stream", stream)
+            .register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.restarts", stats, EncoderStats::restarts)
+            .description("Encoder reopened after a failure").tag("stream", stream).register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.raw.frames", stats, EncoderStats::rawFrames)
+            .description("Raw frames taken from the source ring").tag("stream", stream).tag("outcome", "encoded")
+            .register(registry));
+        for (final EncoderStats.RawRejection why : EncoderStats.RawRejection.values()) {
+            meters.add(FunctionCounter.builder("sdr.encoder.raw.frames", stats, s -> s.rawRejected(why))
+                .description("Raw frames taken from the source ring").tag("stream", stream)
+                .tag("outcome", why.name().toLowerCase(Locale.ROOT)).register(registry));
+        }
+        // sdr_encoder_active{encoder=...}: 1 for the candidate in use, 0 for the others.
+        for (final String candidate : config.candidates()) {
+            meters.add(Gauge.builder("sdr.encoder.active", stats, s -> Objects.equals(s.encoder(), candidate) ? 1 : 0)
+                .description("1 for the encoder candidate in use").tag("stream", stream).tag("encoder", candidate)
+                .register(registry));
+            // sdr_encoder_candidate_failed{encoder=...}: 1 when the last selection could not use it (reason in /health).
+            meters.add(Gauge.builder("sdr.encoder.candidate.failed", stats, s -> s.candidates().stream()
+                    .anyMatch(a -> a.encoder().equals(candidate) && a.outcome() == EncoderSelection.Attempt.Outcome.FAILED) ? 1 : 0)
+                .description("1 when the last encoder selection could not open this candidate").tag("stream", stream)
+                .tag("encoder", candidate).register(registry));
+        }
+    }
+
+    /** sdr_encoder_info{encoder,codec,stream} 1 (a Prometheus info metric) names the encoder in use, if any. */
+    private synchronized void encoderChanged(final MeterRegistry registry, final EncoderConfig config, final VideoEncoder encoder) {
+        if (info != null) {
+            registry.remove(info);
+            meters.remove(info);
+            info = null;
+        }
+        if (encoder != null) {
+            info = Gauge.builder("sdr.encoder.info", () -> 1).description("The encoder in use")
+                .tag("stream", config.stream()).tag("encoder", encoder.name()).tag("codec", encoder.codec()).register(registry);
+            meters.add(info);
+        }
+    }
+
+    @Override
+    public Future<?> stop() {
+        if (keyframes != null) {
+            keyframes.unregister();
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        final MeterRegistry registry = Metrics.registry(vertx);
+        synchronized (this) {
+            meters.forEach(registry::remove);
+        }
+        return Future.succeededFuture();
+    }
+}
