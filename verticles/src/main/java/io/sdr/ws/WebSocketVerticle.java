@@ -5,6 +5,8 @@ import io.sdr.bus.Frame;
 import io.sdr.bus.FrameCodec;
 import io.sdr.health.HealthHandler;
 import io.sdr.metrics.Metrics;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -25,6 +27,8 @@ import java.util.Map;
  */
 public final class WebSocketVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(WebSocketVerticle.class.getName());
+    /** RFC 6455 close code for a message too big to process. */
+    static final short CLOSE_MESSAGE_TOO_BIG = 1009;
 
     private WebSocketConfig config;
     private ServerState state;
@@ -91,9 +95,27 @@ public final class WebSocketVerticle extends VerticleBase {
     private void accept(final ServerWebSocket socket, final String stream, final StreamFanout fanout) {
         state.clientsOf(stream).incrementAndGet();
         // Clients have nothing to say yet (telemetry subscriptions come later): read and discard,
-        // never buffer. Oversized messages are refused by the server options (close 1009).
+        // never buffer, and close with 1009 a message over maxClientMessageBytes. Vert.x checks single
+        // frames only (not a message sent in fragments), and on an oversized frame it drops the TCP
+        // connection without a close frame unless we send one from the exception handler.
+        final long[] messageBytes = {0}; // confined to the socket's event loop
         socket.handler(buffer -> { });
-        socket.exceptionHandler(error -> LOG.log(System.Logger.Level.DEBUG, () -> "client error: " + error));
+        socket.frameHandler(frame -> {
+            if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
+                messageBytes[0] = (frame.isContinuation() ? messageBytes[0] : 0) + frame.binaryData().length();
+                if (messageBytes[0] > config.maxClientMessageBytes() && !socket.isClosed()) {
+                    socket.close(CLOSE_MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
+                }
+            }
+        });
+        socket.exceptionHandler(error -> {
+            LOG.log(System.Logger.Level.DEBUG, () -> "client error: " + error);
+            if (error instanceof CorruptedWebSocketFrameException && !socket.isClosed()) {
+                final WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) error).closeStatus();
+                socket.close((short) status.code(), status == WebSocketCloseStatus.MESSAGE_TOO_BIG
+                    ? "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes() : status.reasonText());
+            }
+        });
         socket.closeHandler(v -> {
             fanout.leave(socket);
             state.clientsOf(stream).decrementAndGet();

@@ -1,0 +1,153 @@
+package io.sdr.server;
+
+import io.sdr.server.ServerTestKit.Child;
+import io.sdr.server.ServerTestKit.VideoFrame;
+import io.sdr.server.ServerTestKit.Viewer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.sdr.server.ServerTestKit.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The fat jar as it is shipped ({@code java -jar sdr-transport.jar}), fed by the Python writer
+ * through a real ring file, watched by a WebSocket client: the whole path of the seed plan.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(120)
+class FatJarStreamingTest {
+    private static final int SIZE = 20_000;
+    private static final int JITTER = 5_000;
+
+    @TempDir
+    Path dir;
+
+    private final List<Child> children = new ArrayList<>();
+
+    @BeforeAll
+    static void requirements() {
+        fatJar();
+        assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
+    }
+
+    @AfterEach
+    void stopProcesses() {
+        // The server first, so that it never watches a ring whose writer is gone for long.
+        for (int i = children.size() - 1; i >= 0; i--) {
+            children.get(i).close();
+        }
+    }
+
+    private Child track(final Child child) {
+        children.add(child);
+        return child;
+    }
+
+    @Test
+    void shouldStreamPythonV2RingToWebSocketClientFrameByFrame(final Vertx vertx) throws Exception {
+        final Path ring = dir.resolve("frames");
+        final int port = freePort();
+        track(startPythonWriter("writer-v2", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
+            "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "30", "--frames", "0"));
+        final Child server = track(startServer("server-v2",
+            Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
+        awaitServing(server, port);
+
+        final Viewer viewer = Viewer.connect(vertx, port, "viewer");
+        viewer.awaitFrames(120);
+        // v2 loses nothing unless the poller stalls for a whole ring (64 frames, ~1 s): no gap at all.
+        viewer.assertStream(true);
+        assertHeaders(viewer.frames(), 30);
+
+        final long received = viewer.frames().get(viewer.count() - 1).frameSeq();
+        final JsonObject health = get(port, "/health").json();
+        assertEquals("ok", health.getString("status"), health.encode());
+        assertEquals(1, health.getInteger("clients"), health.encode());
+        assertTrue(health.getLong("shm_seq") >= received, "shm_seq is at least the last frame received: " + health.encode());
+        assertTrue(health.getValue("last_frame_age_ms") instanceof Number, health.encode());
+        assertTrue(health.getValue("uptime_s") instanceof Number, health.encode());
+        assertEquals("v2", health.getJsonObject("streams").getJsonObject("main").getString("layout"), health.encode());
+    }
+
+    @Test
+    void shouldStreamPythonV1RingToWebSocketClientResyncingOnlyAtKeyframes(final Vertx vertx) throws Exception {
+        final Path ring = dir.resolve("frames");
+        final int port = freePort();
+        track(startPythonWriter("writer-v1", "--layout", "v1", "--path", ring.toString(), "--fps", "30",
+            "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "15", "--frames", "0"));
+        final Child server = track(startServer("server-v1",
+            Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
+        awaitServing(server, port);
+
+        final Viewer viewer = Viewer.connect(vertx, port, "viewer");
+        viewer.awaitFrames(60);
+        // v1 has one slot: a poller descheduled for a frame interval misses a frame, and then must
+        // resume at a keyframe. Whatever it delivers is intact (CRC, pattern).
+        viewer.assertStream(false);
+        assertHeaders(viewer.frames(), 15);
+        final JsonObject health = get(port, "/health").json();
+        assertEquals("ok", health.getString("status"), health.encode());
+        assertEquals("v1", health.getJsonObject("streams").getJsonObject("main").getString("layout"), health.encode());
+    }
+
+    @Test
+    void shouldDeliverEveryFrameOncePerClientWithTwoInstancesAndInlineJsonConf(final Vertx vertx) throws Exception {
+        final Path ring = dir.resolve("frames");
+        final int port = freePort();
+        track(startPythonWriter("writer-instances", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
+            "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "30", "--frames", "0"));
+        final JsonObject conf = new JsonObject()
+            .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString())))
+            .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port).put("instances", 2));
+        final Child server = track(startServer("server-instances", Map.of(), "-conf", conf.encode(), "-instances", "2"));
+        awaitServing(server, port);
+
+        final List<Viewer> viewers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            viewers.add(Viewer.connect(vertx, port, "viewer-" + i));
+        }
+        for (final Viewer viewer : viewers) {
+            viewer.awaitFrames(60);
+        }
+        for (final Viewer viewer : viewers) {
+            // A second poller would publish every frame twice: frame_seq would repeat.
+            viewer.assertStream(true);
+            assertHeaders(viewer.frames(), 30);
+        }
+        assertEquals(4, get(port, "/health").json().getInteger("clients"));
+        final String output = server.output();
+        assertEquals(1, occurrences(output, "polling ring: stream=main"), "one poller for two instances:\n" + server.tail());
+        assertTrue(output.contains("path=" + ring), "the inline conf's ring path is used:\n" + server.tail());
+    }
+
+    /** The header fields the Python writer sets: size rule, codec H.264, keyframe every {@code gop} frames. */
+    private static void assertHeaders(final List<VideoFrame> frames, final int gop) {
+        for (final VideoFrame f : frames) {
+            assertEquals(SIZE + (int) ((f.frameSeq() * 7919) % (JITTER + 1)), f.size(), "size of frame " + f.frameSeq());
+            assertEquals(1, f.codec(), "codec of frame " + f.frameSeq());
+            assertEquals((f.frameSeq() - 1) % gop == 0, f.keyframe(), "keyframe flag of frame " + f.frameSeq());
+        }
+    }
+
+    private static int occurrences(final String text, final String part) {
+        int count = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            count++;
+        }
+        return count;
+    }
+}

@@ -1,0 +1,134 @@
+package io.sdr.ws;
+
+import io.sdr.metrics.Metrics;
+import io.sdr.ring.RingWriter;
+import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.ws.WebSocketVerticleTestKit.VideoMessage;
+import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.sdr.ws.WebSocketVerticleTestKit.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The per-client state machine seen from the outside: a client that stops reading is dropped back
+ * to waiting for a keyframe without disturbing the others, and a client that never gets a keyframe
+ * is closed after the IDR timeout.
+ */
+@ExtendWith(VertxExtension.class)
+@io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
+@org.junit.jupiter.api.Timeout(90)
+class WebSocketVerticleBackpressureTest {
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void stopServer(final Vertx vertx) {
+        undeployAll(vertx);
+    }
+
+    @Test
+    void shouldDropPausedClientToKeyframeWaitWhileOthersReceiveEveryFrame(final Vertx vertx) {
+        final Path ring = dir.resolve("frames");
+        final int port = freePort();
+        final JsonObject conf = conf(ring, port);
+        // A budget of 15 frames of 200 KB: a stalled reader is found within a second, while a healthy
+        // one may fall 250 ms behind (GC, a loaded machine) without being dropped.
+        conf.getJsonObject("websocket").put("clientBudgetBytes", 3_000_000).put("maxQueuedFrames", 64)
+            .put("sendBufferBytes", 64 * 1024);
+        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 64, 256 * 1024), 200_000, 30, 16_666_667L)) {
+            deploy(vertx, conf);
+            final WebSocketClient client = client(vertx);
+            final Viewer healthyA = Viewer.connect(client, port, "healthy-a");
+            final Viewer healthyB = Viewer.connect(client, port, "healthy-b");
+            feeder.start();
+            // Warm up (JIT) at full rate first, so that what follows is about the paused client alone.
+            healthyA.awaitFrames(45);
+            healthyB.awaitFrames(45);
+
+            // It joins from the GOP cache (a burst of up to a GOP) and stops reading; a small
+            // receive window makes its backlog reach the server quickly.
+            final Viewer paused = Viewer.connect(client(vertx, 16 * 1024), port, "paused");
+            paused.socket.pause();
+            // Read in-process: scraping /metrics in a tight loop would load the very event loop under test.
+            eventually("a frame was dropped for the paused client (lagging)", () -> droppedLagging(vertx) > 0);
+            final long droppedAt = feeder.written();
+            // Two GOPs more while it stays paused, then it reads again and must resync at a keyframe.
+            feeder.awaitWritten(droppedAt + 60);
+            paused.socket.resume();
+            final long resumedAt = feeder.written();
+            paused.awaitSeq(resumedAt + 31);
+            final long last = feeder.stop();
+            healthyA.awaitSeq(last);
+            healthyB.awaitSeq(last);
+
+            for (final Viewer healthy : List.of(healthyA, healthyB)) {
+                healthy.assertHealthy(true);
+                assertPatternPayloads(healthy.name, healthy.frames());
+                final List<VideoMessage> got = healthy.frames();
+                assertEquals(last, got.get(got.size() - 1).frameSeq(), healthy.name + " received up to the last frame");
+                assertTrue(got.get(0).frameSeq() <= droppedAt - 10, healthy.name + " streamed since before the drop");
+            }
+            assertTrue(metric(port, "sdr_ws_frames_dropped_total", "reason=lagging", "stream=main") > 0,
+                "/metrics shows the lagging drops");
+            paused.assertHealthy(false);
+            assertPatternPayloads(paused.name, paused.frames());
+            final List<VideoMessage> got = paused.frames();
+            boolean gap = false;
+            for (int i = 1; i < got.size(); i++) {
+                gap |= got.get(i).frameSeq() != got.get(i - 1).frameSeq() + 1;
+            }
+            assertTrue(gap, "the paused client skipped frames and resynced at a keyframe");
+            assertTrue(!paused.socket.isClosed(), "the paused client was not disconnected");
+            assertTrue(health(port).getInteger("clients") == 3, "all three clients are still connected");
+        }
+    }
+
+    private static double droppedLagging(final Vertx vertx) {
+        final var counter = Metrics.registry(vertx).find("sdr.ws.frames.dropped").tag("reason", "lagging").counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void shouldCloseClientWith4001WhenNoKeyframeArrivesWithinIdrTimeout(final Vertx vertx, final VertxTestContext test) {
+        final Checkpoint closedWithIdrTimeout = test.checkpoint();
+        final Path ring = dir.resolve("frames");
+        final int port = freePort();
+        final JsonObject conf = conf(ring, port);
+        conf.getJsonObject("websocket").put("idrTimeoutMs", 300).put("gopCacheBytes", 0);
+        // gop 0: frame 1 is the only keyframe; the rest keep flowing at 100 fps.
+        final Feeder feeder = new Feeder(RingWriter.createV2(ring, 1024, 4096), 1000, 0, 10_000_000L);
+        try {
+            deploy(vertx, conf);
+            feeder.start();
+            eventually("poller is past the only keyframe", () -> health(port).getLong("shm_seq") > 5);
+            final Viewer viewer = Viewer.connect(client(vertx), port, "waiting");
+            viewer.awaitClosed();
+            test.verify(() -> {
+                assertEquals(0, viewer.count(), "no video frame reached a client that never got a keyframe");
+                assertEquals(List.of(), viewer.problems());
+                assertEquals(4001, viewer.closeCode(), "close code");
+                final String reason = viewer.socket.closeReason();
+                assertTrue(reason != null && reason.toLowerCase().contains("idr timeout"), "close reason: " + reason);
+                assertTrue(metric(port, "sdr_ws_closed_total", "reason=idr_timeout") >= 1, "counted in sdr_ws_closed_total");
+                eventually("/health counts 0 clients", () -> health(port).getInteger("clients") == 0);
+                closedWithIdrTimeout.flag();
+            });
+        } finally {
+            feeder.close();
+        }
+    }
+}
