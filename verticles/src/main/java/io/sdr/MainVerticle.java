@@ -5,6 +5,8 @@ import io.sdr.config.ConfigReader;
 import io.sdr.config.EnvOverrides;
 import io.sdr.encode.EncoderConfig;
 import io.sdr.encode.EncoderVerticle;
+import io.sdr.nats.NatsBridgeVerticle;
+import io.sdr.nats.NatsConfig;
 import io.sdr.poller.PollerConfig;
 import io.sdr.poller.RingPollerVerticle;
 import io.sdr.ws.WebSocketConfig;
@@ -56,6 +58,11 @@ public final class MainVerticle extends VerticleBase {
                 deployments.add(vertx.deployVerticle(EncoderVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.encoder)));
             }
+            if (plan.nats != null) {
+                // One bridge: two would relay every telemetry message twice.
+                deployments.add(vertx.deployVerticle(NatsBridgeVerticle.class.getName(), new DeploymentOptions()
+                    .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.nats)));
+            }
         }
         deployments.add(vertx.deployVerticle(WebSocketVerticle.class.getName(), new DeploymentOptions()
             .setInstances(plan.websocketInstances).setConfig(plan.websocket)));
@@ -96,6 +103,19 @@ public final class MainVerticle extends VerticleBase {
         int websocketInstances;
         /** The encoder's section with its stream's ring path merged in, or null when disabled. */
         JsonObject encoder;
+        /** The NATS bridge's section with the stream names, or null when disabled. */
+        JsonObject nats;
+    }
+
+    /** A poller error names poller.KEY; report streams.NAME.KEY when the key was set in the stream's entry. */
+    private static String whereWritten(final String message, final JsonObject stream, final String name) {
+        final String prefix = PollerConfig.SECTION + ".";
+        for (final String key : stream.fieldNames()) {
+            if (message.startsWith(prefix + key + "=") || message.startsWith(prefix + key + ":")) {
+                return "streams." + name + "." + message.substring(prefix.length());
+            }
+        }
+        return message;
     }
 
     static Plan plan(final JsonObject root) {
@@ -111,10 +131,7 @@ public final class MainVerticle extends VerticleBase {
             try {
                 PollerConfig.from(poller);
             } catch (final ConfigException e) {
-                // Report the key where the user wrote it: streams.NAME.key or poller.key.
-                throw new ConfigException(e.getMessage().replaceFirst("^" + PollerConfig.SECTION + "\\.",
-                    stream.fieldNames().stream().anyMatch(k -> e.getMessage().startsWith(PollerConfig.SECTION + "." + k))
-                        ? "streams." + name + "." : PollerConfig.SECTION + "."));
+                throw new ConfigException(whereWritten(e.getMessage(), stream, name));
             }
             plan.pollers.add(poller);
             names.add(name);
@@ -135,6 +152,11 @@ public final class MainVerticle extends VerticleBase {
         plan.websocket = websocket;
         plan.websocketInstances = new ConfigReader(WebSocketConfig.SECTION, websocket).intValue("instances", 2, 1, 256);
         plan.encoder = encoderPlan(top, streams, names);
+        final JsonObject nats = top.child(NatsConfig.SECTION).json().copy();
+        if (!nats.containsKey("streams")) {
+            nats.put("streams", names);
+        }
+        plan.nats = NatsConfig.from(nats).enabled() ? nats : null;
         return plan;
     }
 }

@@ -1,6 +1,7 @@
 package io.sdr.health;
 
 import io.sdr.encode.EncoderStats;
+import io.sdr.nats.NatsStats;
 import io.sdr.poller.StreamStats;
 import io.sdr.ws.ServerState;
 import io.sdr.ws.WebSocketConfig;
@@ -88,6 +89,25 @@ public final class HealthHandler implements Handler<RoutingContext> {
                 // One encoder per server today; the object reports its choice, fallbacks and counters.
                 body.put("encoder", encoder.toJson(System.nanoTime()));
             }
+            final NatsStats nats = NatsStats.of(vertx);
+            String status = up ? "ok" : "stale";
+            if (nats.isEnabled()) {
+                body.put("nats", new JsonObject()
+                    .put("status", nats.isConnected() ? "connected" : "disconnected")
+                    .put("server", nats.server())
+                    .put("relayed", nats.relayed.get())
+                    .put("dropped_too_large", nats.droppedTooLarge.get())
+                    .put("dropped_bad_subject", nats.droppedBadSubject.get())
+                    .put("slow_consumers", nats.slowConsumers.get())
+                    .put("discarded", nats.discarded.get())
+                    .put("reconnects", nats.reconnects.get())
+                    .put("error", nats.isConnected() ? null : nats.lastError()));
+                if (up && !nats.isConnected()) {
+                    // Video still flows without telemetry: degraded, not down (still 200).
+                    status = "degraded";
+                }
+            }
+            body.put("status", status);
             ctx.response().setStatusCode(up ? 200 : 503)
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Cache-Control", "no-store")

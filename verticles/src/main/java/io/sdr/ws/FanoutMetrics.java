@@ -21,8 +21,11 @@ final class FanoutMetrics {
     final Timer commitToWritten;
 
     FanoutMetrics(final MeterRegistry registry, final String stream, final AtomicInteger clients) {
-        Gauge.builder("sdr.ws.clients", clients, AtomicInteger::get).description("Connected WebSocket clients")
-            .tag("stream", stream).register(registry);
+        if (registry.find("sdr.ws.clients").tag("stream", stream).gauge() == null) {
+            // Every group passes the same shared counter; the first registration serves them all.
+            Gauge.builder("sdr.ws.clients", clients, AtomicInteger::get).description("Connected WebSocket clients")
+                .tag("stream", stream).register(registry);
+        }
         framesSent = Counter.builder("sdr.ws.frames.sent").tag("stream", stream).register(registry);
         bytesSent = Counter.builder("sdr.ws.bytes.sent").baseUnit("bytes").tag("stream", stream).register(registry);
         droppedLagging = drops(registry, stream, ClientSession.DropReason.LAGGING.tag);

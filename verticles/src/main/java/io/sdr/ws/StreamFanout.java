@@ -3,7 +3,6 @@ package io.sdr.ws;
 import io.sdr.bus.Addresses;
 import io.sdr.bus.Frame;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -12,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One group's fan-out of one stream: the GOP cache and the clients watching the stream. Every
- * client gets the same message memory; what differs per client is only its {@link ClientSession}.
+ * client gets the same message memory; what differs per client is only its {@link ClientSession}
+ * and how far its socket has got ({@link WsClient}).
  * Confined to the group's event loop.
  */
 final class StreamFanout {
@@ -25,21 +25,11 @@ final class StreamFanout {
     private final WebSocketConfig config;
     private final FanoutMetrics metrics;
     private final GopCache<Frame> gop;
-    private final List<Client> clients = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
     private final long idrTimeoutNs;
     private long lastKeyframeWantNs = System.nanoTime() - KEYFRAME_WANT_INTERVAL_NS;
     /** Local damping only; the poller coalesces to one request per interval across all groups. */
     private static final long KEYFRAME_WANT_INTERVAL_NS = 50_000_000L;
-
-    private final class Client {
-        final ServerWebSocket socket;
-        final ClientSession session;
-
-        Client(final ServerWebSocket socket, final ClientSession session) {
-            this.socket = socket;
-            this.session = session;
-        }
-    }
 
     StreamFanout(final Vertx vertx, final String stream, final WebSocketConfig config, final FanoutMetrics metrics) {
         this.vertx = vertx;
@@ -59,13 +49,14 @@ final class StreamFanout {
         final int bytes = frame.messageLength();
         boolean wantKeyframe = false;
         for (int i = clients.size() - 1; i >= 0; i--) {
-            final Client client = clients.get(i);
+            final WsClient client = clients.get(i);
             switch (client.session.offer(keyframe, bytes, now)) {
                 case SEND:
-                    send(client, frame);
+                    client.sendVideo(frame);
                     break;
                 case DROP_LAGGING:
-                    metrics.droppedLagging.increment();
+                    // This frame and every one still waiting for the socket: all stale now.
+                    metrics.droppedLagging.increment(1 + client.dropQueuedVideo());
                     wantKeyframe = true;
                     break;
                 case DROP_AWAITING_KEYFRAME:
@@ -85,26 +76,8 @@ final class StreamFanout {
         }
     }
 
-    private void send(final Client client, final Frame frame) {
-        final int bytes = frame.messageLength();
-        client.socket.writeBinaryMessage(frame.message()).onComplete(result -> {
-            client.session.written(bytes);
-            if (result.succeeded()) {
-                final long now = System.nanoTime();
-                metrics.framesSent.increment();
-                metrics.bytesSent.increment(bytes);
-                metrics.publishToWritten.record(now - frame.publishNs(), TimeUnit.NANOSECONDS);
-                if (frame.commitNs() != 0) {
-                    metrics.commitToWritten.record(Math.max(0, now - frame.commitNs()), TimeUnit.NANOSECONDS);
-                }
-            }
-        });
-    }
-
     /** Adds a client: it starts from the cached GOP when one is held, else waits for a requested keyframe. */
-    void join(final ServerWebSocket socket) {
-        final Client client = new Client(socket, new ClientSession(config.clientBudgetBytes(), config.maxQueuedFrames(),
-            idrTimeoutNs, System.nanoTime()));
+    void join(final WsClient client) {
         clients.add(client);
         final List<Frame> cached = gop.snapshot();
         if (cached.isEmpty()) {
@@ -119,20 +92,23 @@ final class StreamFanout {
         }
         client.session.joinBurst(bytes, cached.size());
         for (final Frame frame : cached) {
-            final int length = frame.messageLength();
-            socket.writeBinaryMessage(frame.message()).onComplete(result -> client.session.written(length));
+            client.sendVideo(frame);
         }
         LOG.log(System.Logger.Level.DEBUG, () -> "client joined from GOP cache: stream=" + stream + ", frames=" + cached.size());
     }
 
-    void leave(final ServerWebSocket socket) {
-        for (int i = 0; i < clients.size(); i++) {
-            if (clients.get(i).socket == socket) {
-                clients.get(i).session.close();
-                clients.remove(i);
-                return;
-            }
-        }
+    void leave(final WsClient client) {
+        clients.remove(client);
+        client.close();
+    }
+
+    /** A session for a new client of this stream. */
+    ClientSession newSession() {
+        return new ClientSession(config.clientBudgetBytes(), config.maxQueuedFrames(), idrTimeoutNs, System.nanoTime());
+    }
+
+    FanoutMetrics metrics() {
+        return metrics;
     }
 
     private void requestKeyframe(final String reason) {

@@ -58,8 +58,9 @@ public final class TelemetryOutbox<T> {
     /** A telemetry write finished; hands the held messages that now fit to {@code writer}. */
     public void written(final int bytes, final Consumer<T> writer) {
         inFlightBytes -= bytes;
-        final Iterator<Pending<T>> it = pending.values().iterator();
-        while (it.hasNext()) {
+        // A fresh iterator per message: the writer may complete synchronously and re-enter here.
+        while (!pending.isEmpty()) {
+            final Iterator<Pending<T>> it = pending.values().iterator();
             final Pending<T> next = it.next();
             if (!fits(next.bytes)) {
                 return;

@@ -20,17 +20,24 @@ import java.util.List;
  * @param sendBufferBytes     kernel send buffer per client socket: small, so lag shows in the budget, not the kernel
  * @param maxClientMessageBytes largest message a client may send; larger ones close the connection
  * @param staleFrameMs        /health reports 503 when a stream has published nothing for this long
+ * @param telemetryBudgetBytes telemetry bytes that may wait for one client's socket; more waits latest-per-subject
+ * @param telemetryPendingSubjects subjects that may wait per client beyond that budget (oldest dropped)
+ * @param telemetryCacheSubjects latest-value cache for joiners: subjects kept (0 disables)
+ * @param telemetryCacheBytes latest-value cache for joiners: bytes kept
  */
 public record WebSocketConfig(String listenHost, int listenPort, List<String> streams, int maxClients,
                               long clientBudgetBytes, int maxQueuedFrames, long idrTimeoutMs, long gopCacheBytes,
-                              int sendBufferBytes, int maxClientMessageBytes, long staleFrameMs) {
+                              int sendBufferBytes, int maxClientMessageBytes, long staleFrameMs,
+                              long telemetryBudgetBytes, int telemetryPendingSubjects, int telemetryCacheSubjects,
+                              long telemetryCacheBytes) {
 
     public static final String SECTION = "websocket";
 
     public static WebSocketConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
         c.allowOnly("listen", "streams", "instances", "maxClients", "clientBudgetBytes", "maxQueuedFrames",
-            "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes", "maxClientMessageBytes", "staleFrameMs");
+            "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes", "maxClientMessageBytes", "staleFrameMs",
+            "telemetryBudgetBytes", "telemetryPendingSubjects", "telemetryCacheSubjects", "telemetryCacheBytes");
         c.intValue("instances", 2, 1, 256);
         final String listen = c.stringValue("listen", "0.0.0.0:8080");
         final int colon = listen.lastIndexOf(':');
@@ -60,7 +67,11 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.longValue("gopCacheBytes", 32L << 20, 0, 1L << 32),
             c.intValue("sendBufferBytes", 128 * 1024, 4096, 64 << 20),
             c.intValue("maxClientMessageBytes", 64 * 1024, 16, 16 << 20),
-            c.longValue("staleFrameMs", 5000, 1, 3_600_000));
+            c.longValue("staleFrameMs", 5000, 1, 3_600_000),
+            c.longValue("telemetryBudgetBytes", 64 * 1024, 1024, 64L << 20),
+            c.intValue("telemetryPendingSubjects", 1024, 1, 1_000_000),
+            c.intValue("telemetryCacheSubjects", 4096, 0, 1_000_000),
+            c.longValue("telemetryCacheBytes", 16L << 20, 0, 1L << 32));
     }
 
     public String defaultStream() {

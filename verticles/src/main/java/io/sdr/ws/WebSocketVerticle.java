@@ -3,6 +3,8 @@ package io.sdr.ws;
 import io.sdr.bus.Addresses;
 import io.sdr.bus.Frame;
 import io.sdr.bus.FrameCodec;
+import io.sdr.bus.Telemetry;
+import io.sdr.bus.TelemetryCodec;
 import io.sdr.health.HealthHandler;
 import io.sdr.metrics.Metrics;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -33,6 +35,8 @@ public final class WebSocketVerticle extends VerticleBase {
     private WebSocketConfig config;
     private ServerState state;
     private final Map<String, StreamFanout> fanouts = new LinkedHashMap<>();
+    private TelemetryFanout telemetry;
+    private TelemetryMetrics telemetryMetrics;
     private HttpServer server;
 
     @Override
@@ -47,11 +51,16 @@ public final class WebSocketVerticle extends VerticleBase {
             fanouts.put(stream, fanout);
             vertx.eventBus().<Frame>localConsumer(Addresses.frames(stream), message -> fanout.onFrame(message.body()));
         }
+        TelemetryCodec.register(vertx);
+        telemetryMetrics = new TelemetryMetrics(registry);
+        telemetry = new TelemetryFanout(config.telemetryCacheSubjects(), config.telemetryCacheBytes());
+        vertx.eventBus().<Telemetry>localConsumer(Addresses.TELEMETRY, message -> telemetry.onTelemetry(message.body()));
 
         final Router router = Router.router(vertx);
         router.get("/stream/ws").handler(this::upgrade);
         router.get("/health").handler(new HealthHandler(vertx, config, state));
-        router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+        // A scrape takes 10-60 ms: on a worker, so it never stalls this group's video.
+        router.get("/metrics").blockingHandler(PrometheusScrapingHandler.create(registry), false);
 
         final HttpServerOptions options = new HttpServerOptions()
             .setHost(config.listenHost())
@@ -94,18 +103,29 @@ public final class WebSocketVerticle extends VerticleBase {
 
     private void accept(final ServerWebSocket socket, final String stream, final StreamFanout fanout) {
         state.clientsOf(stream).incrementAndGet();
-        // Clients have nothing to say yet (telemetry subscriptions come later): read and discard,
-        // never buffer, and close with 1009 a message over maxClientMessageBytes. Vert.x checks single
-        // frames only (not a message sent in fragments), and on an oversized frame it drops the TCP
-        // connection without a close frame unless we send one from the exception handler.
-        final long[] messageBytes = {0}; // confined to the socket's event loop
-        socket.handler(buffer -> { });
+        final WsClient client = new WsClient(socket, stream, fanout.newSession(),
+            new TelemetryOutbox<>(config.telemetryBudgetBytes(), config.telemetryPendingSubjects()),
+            fanout.metrics(), telemetryMetrics);
+        // Client messages are read frame by frame so that a message over maxClientMessageBytes is
+        // closed with 1009 even when sent in fragments (Vert.x checks single frames only, and on an
+        // oversized frame drops the connection without a close frame unless we send one). Text
+        // messages are subscription requests; binary ones carry nothing for us and are ignored.
+        final ClientMessageReader reader = new ClientMessageReader(config.maxClientMessageBytes());
         socket.frameHandler(frame -> {
-            if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
-                messageBytes[0] = (frame.isContinuation() ? messageBytes[0] : 0) + frame.binaryData().length();
-                if (messageBytes[0] > config.maxClientMessageBytes() && !socket.isClosed()) {
-                    socket.close(CLOSE_MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
-                }
+            switch (reader.onFrame(frame)) {
+                case TOO_BIG:
+                    if (!socket.isClosed()) {
+                        socket.close(CLOSE_MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
+                    }
+                    break;
+                case TEXT:
+                    onClientText(client, reader.text());
+                    break;
+                case BINARY:
+                    telemetryMetrics.binaryIgnored.increment();
+                    break;
+                default:
+                    break;
             }
         });
         socket.exceptionHandler(error -> {
@@ -117,11 +137,25 @@ public final class WebSocketVerticle extends VerticleBase {
             }
         });
         socket.closeHandler(v -> {
-            fanout.leave(socket);
+            fanout.leave(client);
+            telemetry.leave(client);
             state.clientsOf(stream).decrementAndGet();
             state.releaseClient();
         });
-        fanout.join(socket);
+        fanout.join(client);
+        telemetry.join(client);
+    }
+
+    private void onClientText(final WsClient client, final String message) {
+        final ClientRequest request = ClientRequest.parse(message);
+        if (!request.isValid()) {
+            telemetryMetrics.invalidMessages.increment();
+            LOG.log(System.Logger.Level.DEBUG, () -> "ignored client message: " + request.error());
+            return;
+        }
+        telemetryMetrics.subscribed.increment();
+        client.subscribe(request.subscribe());
+        telemetry.resubscribed(client);
     }
 
     /** The port this group listens on (useful with port 0). */

@@ -75,7 +75,8 @@ public final class WebSocketVerticleTestKit {
 
     /**
      * The conf.json of a test server on 127.0.0.1:{@code port} reading {@code ring}: one client group,
-     * budgets so large that no client lags and no IDR timeout fires unless a test lowers them.
+     * budgets so large that no client lags and no IDR timeout fires unless a test lowers them. No
+     * NATS bridge (telemetry tests enable it against their own nats-server).
      */
     public static JsonObject conf(final Path ring, final int port) {
         return new JsonObject()
@@ -92,7 +93,8 @@ public final class WebSocketVerticleTestKit {
                 .put("gopCacheBytes", 32 << 20)
                 .put("sendBufferBytes", 256 * 1024)
                 .put("maxClientMessageBytes", 65536)
-                .put("staleFrameMs", 3_600_000));
+                .put("staleFrameMs", 3_600_000))
+            .put("nats", new JsonObject().put("enabled", false));
     }
 
     /** Deploys {@link MainVerticle} with {@code conf}, waiting for the outcome. */

@@ -1,0 +1,36 @@
+package io.sdr.ws;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Telemetry and client-message meters, shared by every group (same name and tags, same meter). */
+final class TelemetryMetrics {
+    final Counter sent;
+    final Counter bytesSent;
+    final Counter superseded;
+    final Counter overflowed;
+    final Counter subscribed;
+    final Counter invalidMessages;
+    final Counter binaryIgnored;
+
+    TelemetryMetrics(final MeterRegistry registry) {
+        sent = Counter.builder("sdr.ws.telemetry.sent").description("Telemetry messages written to clients").register(registry);
+        bytesSent = Counter.builder("sdr.ws.telemetry.bytes.sent").baseUnit("bytes").register(registry);
+        superseded = dropped(registry, "superseded");
+        overflowed = dropped(registry, "overflow");
+        subscribed = messages(registry, "subscribe");
+        invalidMessages = messages(registry, "invalid");
+        binaryIgnored = messages(registry, "binary_ignored");
+    }
+
+    private static Counter dropped(final MeterRegistry registry, final String reason) {
+        return Counter.builder("sdr.ws.telemetry.dropped")
+            .description("Telemetry not sent to a lagging client: replaced by a newer value, or too many subjects waiting")
+            .tag("reason", reason).register(registry);
+    }
+
+    private static Counter messages(final MeterRegistry registry, final String result) {
+        return Counter.builder("sdr.ws.client.messages").description("Messages received from clients, by outcome")
+            .tag("result", result).register(registry);
+    }
+}
