@@ -20,7 +20,11 @@ package io.sdr.ws;
 public final class ClientSession {
     public enum State { AWAITING_KEYFRAME, STREAMING, CLOSED }
 
-    public enum Decision { SEND, DROP_AWAITING_KEYFRAME, DROP_LAGGING, CLOSE_IDR_TIMEOUT }
+    public enum Decision {
+        SEND, DROP_AWAITING_KEYFRAME, DROP_LAGGING, CLOSE_IDR_TIMEOUT,
+        /** The session is closed (its socket is closing): nothing to send, nothing to count. */
+        CLOSED
+    }
 
     /** Why a frame was not sent; the names are the metric tags. */
     public enum DropReason {
@@ -61,7 +65,7 @@ public final class ClientSession {
 
     public Decision offer(final boolean keyframe, final int bytes, final long nowNs) {
         if (state == State.CLOSED) {
-            return Decision.DROP_AWAITING_KEYFRAME;
+            return Decision.CLOSED;
         }
         final long sinceLastOffer = nowNs - lastOfferNs;
         lastOfferNs = nowNs;

@@ -61,7 +61,7 @@ class ClientSessionTest {
         assertEquals(Decision.DROP_AWAITING_KEYFRAME, s.offer(false, 10, 4_000 * MS));
         assertEquals(Decision.CLOSE_IDR_TIMEOUT, s.offer(false, 10, 5_001 * MS));
         assertEquals(State.CLOSED, s.state());
-        assertEquals(Decision.DROP_AWAITING_KEYFRAME, s.offer(true, 10, 5_002 * MS), "closed sessions send nothing");
+        assertEquals(Decision.CLOSED, s.offer(true, 10, 5_002 * MS), "closed sessions send nothing");
     }
 
     @Test
