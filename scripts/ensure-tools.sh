@@ -6,7 +6,8 @@ missing=()
 for spec in "$@"; do
   cmd="${spec%%:*}"
   pkg="${spec#*:}"
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  # Debian puts daemons such as nats-server in /usr/sbin, which is not on every user's PATH.
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "installing missing packages: ${missing[*]}" >&2

@@ -1,11 +1,13 @@
 package io.sdr;
 
+import io.sdr.cli.BusCommand;
 import io.sdr.encode.EncodersCommand;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.Vertx;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -15,7 +17,8 @@ import java.util.Arrays;
 /**
  * Entry point of the fat jar: the Vert.x 5 launcher ({@code -conf}, {@code -instances},
  * {@code -cluster}, ...) with Micrometer/Prometheus metrics switched on, so /metrics shows
- * Vert.x's own meters next to ours. {@code encoders [--help]} instead prints the encoder report.
+ * Vert.x's own meters next to ours. {@code encoders [--help]} instead prints the encoder report;
+ * {@code bus list|tail|send|publish|stats} talks to a running server's event-bus bridge.
  */
 public final class Main extends VertxApplication implements VertxApplicationHooks {
     /** The launcher finds Main-Verticle in the manifest whose Main-Class is this class. */
@@ -28,19 +31,39 @@ public final class Main extends VertxApplication implements VertxApplicationHook
         if (args.length > 0 && args[0].equals("encoders")) {
             System.exit(EncodersCommand.run(Arrays.copyOfRange(args, 1, args.length)));
         }
+        if (args.length > 0 && args[0].equals("bus")) {
+            System.exit(BusCommand.run(Arrays.copyOfRange(args, 1, args.length)));
+        }
         final int exitCode = new Main(args).launch();
         if (exitCode != 0) {
             System.exit(exitCode);
         }
     }
 
+    /**
+     * With the address label, Vert.x registers the handlers gauge of an address once per consumer;
+     * Micrometer keeps the first (the count is right) and warns at start-up. Kept referenced: JUL
+     * holds loggers weakly.
+     */
+    private static final java.util.logging.Logger DOUBLE_GAUGE_WARNING =
+        java.util.logging.Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
+
     @Override
     public VertxBuilder createVertxBuilder(final VertxOptions options) {
-        final MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        DOUBLE_GAUGE_WARNING.setLevel(java.util.logging.Level.SEVERE);
+        options.setMetricsOptions(metricsOptions());
+        return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
+    }
+
+    /**
+     * Micrometer with Prometheus and JVM meters; event-bus meters carry their address (a handful of
+     * addresses here; Vert.x leaves reply addresses out), which {@code bus list} reads.
+     */
+    public static MicrometerMetricsOptions metricsOptions() {
+        return new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
+            .addLabels(Label.EB_ADDRESS)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
-        options.setMetricsOptions(metrics);
-        return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
     }
 }

@@ -1,5 +1,7 @@
 package io.sdr;
 
+import io.sdr.bridge.BridgeConfig;
+import io.sdr.bridge.BridgeVerticle;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.sdr.config.EnvOverrides;
@@ -26,7 +28,7 @@ import java.util.List;
  * Reads conf.json (overridden by {@code SDR_*}), validates every section before deploying
  * anything, then deploys one ring poller per stream, the encoder (when the {@code encoder} section
  * enables it; it writes its stream's ring) and the WebSocket client groups, each with only its
- * own section.
+ * own section. With a {@code bridge} section, the TCP event-bus bridge for the {@code bus} CLI too.
  *
  * <p>Started N times ({@code -instances N}), every instance deploys its client groups but the
  * pollers and the encoder are deployed once: two pollers of one ring would publish every frame
@@ -34,7 +36,7 @@ import java.util.List;
  */
 public final class MainVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
-    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder");
+    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge");
 
     @Override
     public Future<?> start() {
@@ -62,6 +64,10 @@ public final class MainVerticle extends VerticleBase {
                 // One bridge: two would relay every telemetry message twice.
                 deployments.add(vertx.deployVerticle(NatsBridgeVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.nats)));
+            }
+            if (plan.bridge != null) {
+                // One bridge: one port, one set of inspection taps.
+                deployments.add(vertx.deployVerticle(BridgeVerticle.class.getName(), new DeploymentOptions().setConfig(plan.bridge)));
             }
         }
         deployments.add(vertx.deployVerticle(WebSocketVerticle.class.getName(), new DeploymentOptions()
@@ -105,6 +111,8 @@ public final class MainVerticle extends VerticleBase {
         JsonObject encoder;
         /** The NATS bridge's section with the stream names, or null when disabled. */
         JsonObject nats;
+        /** The TCP event-bus bridge's section with the stream names, or null when absent or disabled. */
+        JsonObject bridge;
     }
 
     /** A poller error names poller.KEY; report streams.NAME.KEY when the key was set in the stream's entry. */
@@ -157,6 +165,12 @@ public final class MainVerticle extends VerticleBase {
             nats.put("streams", names);
         }
         plan.nats = NatsConfig.from(nats).enabled() ? nats : null;
+        // No bridge section, no port: the bridge opens only when conf.json (or SDR_BRIDGE_ADDR) asks.
+        final JsonObject bridge = top.child(BridgeConfig.SECTION).json().copy();
+        if (!bridge.isEmpty() && !bridge.containsKey("streams")) {
+            bridge.put("streams", names);
+        }
+        plan.bridge = !bridge.isEmpty() && BridgeConfig.from(bridge).enabled() ? bridge : null;
         return plan;
     }
 }

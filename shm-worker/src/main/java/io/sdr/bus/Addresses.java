@@ -20,6 +20,71 @@ public final class Addresses {
     /** {@link Telemetry} relayed from NATS, pre-encoded as WebSocket messages. */
     public static final String TELEMETRY = "telemetry";
 
+    // ---- inspection over the TCP event-bus bridge (JSON only; see io.sdr.bridge) ---------------
+
+    private static final String FRAMES_PREFIX = "frames.";
+    private static final String INSPECT_PREFIX = "inspect.";
+    private static final String INSPECT_PAYLOAD_PREFIX = "inspect.payload.";
+
+    /** One JSON summary per frame of {@code stream} (no payload), published only while someone listens. */
+    public static String inspectFrames(final String stream) {
+        return INSPECT_PREFIX + frames(stream);
+    }
+
+    /** Like {@link #inspectFrames} plus the first bytes of each payload (base64, capped by the server). */
+    public static String inspectFramePayloads(final String stream) {
+        return INSPECT_PAYLOAD_PREFIX + frames(stream);
+    }
+
+    /** One JSON summary per telemetry message (subject, size, text when printable). */
+    public static final String INSPECT_TELEMETRY = INSPECT_PREFIX + TELEMETRY;
+
+    /** Like {@link #INSPECT_TELEMETRY} plus the first payload bytes (base64, capped by the server). */
+    public static final String INSPECT_TELEMETRY_PAYLOADS = INSPECT_PAYLOAD_PREFIX + TELEMETRY;
+
+    /** Request/reply: the addresses in use with handler counts and message rates. */
+    public static final String INSPECT_LIST = INSPECT_PREFIX + "list";
+
+    /** Request/reply: per-stream and per-client-group figures. */
+    public static final String INSPECT_STATS = INSPECT_PREFIX + "stats";
+
+    /**
+     * True for the addresses whose messages are Java objects with a local codec ({@link Frame},
+     * {@link Telemetry}): they must never be bridged, in either direction.
+     */
+    public static boolean carriesLocalObjects(final String address) {
+        return address.startsWith(FRAMES_PREFIX) || address.equals(TELEMETRY);
+    }
+
+    /**
+     * The inspection address that summarises a local-object address ({@code frames.S} ->
+     * {@code inspect.frames.S}, {@code telemetry} -> {@code inspect.telemetry}), or null for any other address.
+     */
+    public static String inspectionOf(final String address, final boolean payloads) {
+        if (!carriesLocalObjects(address)) {
+            return null;
+        }
+        return (payloads ? INSPECT_PAYLOAD_PREFIX : INSPECT_PREFIX) + address;
+    }
+
+    /** The local-object address an inspection address summarises, or null when it is not one. */
+    public static String inspectedBy(final String inspectAddress) {
+        final String source;
+        if (inspectAddress.startsWith(INSPECT_PAYLOAD_PREFIX)) {
+            source = inspectAddress.substring(INSPECT_PAYLOAD_PREFIX.length());
+        } else if (inspectAddress.startsWith(INSPECT_PREFIX)) {
+            source = inspectAddress.substring(INSPECT_PREFIX.length());
+        } else {
+            return null;
+        }
+        return carriesLocalObjects(source) ? source : null;
+    }
+
+    /** True when {@code inspectAddress} is a payload-carrying inspection address. */
+    public static boolean isPayloadInspection(final String inspectAddress) {
+        return inspectAddress.startsWith(INSPECT_PAYLOAD_PREFIX) && inspectedBy(inspectAddress) != null;
+    }
+
     private Addresses() {
     }
 }

@@ -21,6 +21,7 @@ import java.util.Map;
  *   SDR_IDR_TIMEOUT_MS      websocket.idrTimeoutMs
  *   SDR_TELEMETRY_SUBJECTS  nats.subjects
  *   SDR_TELEMETRY_MAX_SIZE  nats.maxMessageBytes
+ *   SDR_BRIDGE_ADDR         bridge.listen (the bridge opens unless bridge.enabled is false)
  * </pre>
  */
 public final class EnvOverrides {
@@ -53,6 +54,7 @@ public final class EnvOverrides {
         result.set(env, "SDR_IDR_TIMEOUT_MS", "websocket", "idrTimeoutMs");
         result.set(env, "SDR_TELEMETRY_SUBJECTS", "nats", "subjects");
         result.set(env, "SDR_TELEMETRY_MAX_SIZE", "nats", "maxMessageBytes");
+        result.set(env, "SDR_BRIDGE_ADDR", "bridge", "listen");
         return result;
     }
 

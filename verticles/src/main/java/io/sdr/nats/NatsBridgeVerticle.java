@@ -66,6 +66,9 @@ public final class NatsBridgeVerticle extends VerticleBase {
             .reconnectWait(Duration.ofMillis(config.reconnectWaitMs()))
             .connectionTimeout(Duration.ofSeconds(2))
             .pingInterval(Duration.ofSeconds(2))
+            // Without it jnats turns each subject byte into a char (sign-extended): a UTF-8 subject
+            // such as "telemetry.ré" would reach clients as mojibake, longer than it was sent.
+            .supportUTF8Subjects()
             .errorListener(new CountingErrorListener())
             .connectionListener((conn, event) -> onConnectionEvent(conn, event))
             .build();
@@ -81,9 +84,11 @@ public final class NatsBridgeVerticle extends VerticleBase {
      * meanwhile); after it, jnats reconnects by itself and keeps the subscriptions.
      */
     private void connectUntilStopped(final Options options) {
+        boolean reported = false;
         while (!stopped) {
+            Connection conn = null;
             try {
-                final Connection conn = Nats.connect(options);
+                conn = Nats.connect(options);
                 if (stopped) {
                     closeQuietly(conn);
                     return;
@@ -93,8 +98,20 @@ public final class NatsBridgeVerticle extends VerticleBase {
                 stats.connected(true, conn.getConnectedUrl());
                 LOG.log(System.Logger.Level.INFO, "NATS connected: " + conn.getConnectedUrl());
                 return;
-            } catch (final java.io.IOException e) {
+            } catch (final java.io.IOException | RuntimeException e) {
+                // A RuntimeException: the connection closed between connect and subscribe. Start
+                // over, or jnats would keep a connection with no subscription alive for ever.
+                if (conn != null) {
+                    connection = null;
+                    closeQuietly(conn);
+                }
                 stats.error("cannot connect: " + e.getMessage());
+                if (!reported) {
+                    // Once: NATS may stay away for hours, the server runs degraded meanwhile (/health).
+                    reported = true;
+                    LOG.log(System.Logger.Level.WARNING, "NATS not reachable (" + e.getMessage() + "); telemetry off, retrying every "
+                        + config.reconnectWaitMs() + " ms: url=" + config.url());
+                }
                 try {
                     Thread.sleep(config.reconnectWaitMs());
                 } catch (final InterruptedException interrupted) {
@@ -115,8 +132,12 @@ public final class NatsBridgeVerticle extends VerticleBase {
                 break;
             case DISCONNECTED:
             case CLOSED:
+                // jnats reports every failed attempt (twice per reconnectWaitMs while NATS is away): log the change only.
+                final boolean wasConnected = stats.isConnected();
                 stats.connected(false, null);
-                LOG.log(System.Logger.Level.WARNING, "NATS " + event.getEvent() + "; telemetry paused, reconnecting");
+                if (wasConnected && !stopped) {
+                    LOG.log(System.Logger.Level.WARNING, "NATS " + event.getEvent() + "; telemetry paused, reconnecting");
+                }
                 break;
             default:
                 break;

@@ -9,19 +9,36 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parses what a client may send: a text message {@code {"subscribe": ["telemetry.robot1.>", ...]}}
- * choosing the telemetry subjects it wants (NATS wildcards; replaces the previous choice;
- * {@code ["&gt;"]} or a missing message means everything the server relays). Anything else is
- * rejected with a reason, never an exception.
+ * Parses what a client may send, one JSON object with exactly one key:
+ * <ul>
+ *   <li>{@code {"subscribe": ["telemetry.robot1.>", ...]}} chooses the telemetry subjects it wants
+ *       (NATS wildcards; replaces the previous choice; {@code ["&gt;"]} or no message means
+ *       everything the server relays);</li>
+ *   <li>{@code {"stats": true|false}} asks for (or stops) the periodic 0x03 {@code stats} message
+ *       (commit times of recent frames, for an end-to-end latency figure);</li>
+ *   <li>{@code {"ping": N}} asks for one 0x03 {@code pong} echoing {@code N} with the server's
+ *       wall-clock time (the client estimates its clock offset from it).</li>
+ * </ul>
+ * Anything else is rejected with a reason, never an exception.
  */
 public final class ClientRequest {
     public static final int MAX_PATTERNS = 64;
 
+    /** What a valid request asks for. */
+    public enum Kind { SUBSCRIBE, STATS, PING }
+
+    private final Kind kind;
     private final List<SubjectPattern> subscribe;
+    private final boolean stats;
+    private final double ping;
     private final String error;
 
-    private ClientRequest(final List<SubjectPattern> subscribe, final String error) {
+    private ClientRequest(final Kind kind, final List<SubjectPattern> subscribe, final boolean stats, final double ping,
+                          final String error) {
+        this.kind = kind;
         this.subscribe = subscribe;
+        this.stats = stats;
+        this.ping = ping;
         this.error = error;
     }
 
@@ -33,8 +50,15 @@ public final class ClientRequest {
             return invalid("not a JSON object");
         }
         final JsonObject object = (JsonObject) json;
+        if (object.size() == 1 && object.getValue("stats") instanceof Boolean) {
+            return new ClientRequest(Kind.STATS, null, object.getBoolean("stats"), 0, null);
+        }
+        if (object.size() == 1 && object.getValue("ping") instanceof Number) {
+            final double ping = object.getNumber("ping").doubleValue();
+            return Double.isFinite(ping) ? new ClientRequest(Kind.PING, null, false, ping, null) : invalid("ping: not a finite number");
+        }
         if (object.size() != 1 || !(object.getValue("subscribe") instanceof JsonArray)) {
-            return invalid("expected {\"subscribe\": [subjects]}");
+            return invalid("expected {\"subscribe\": [subjects]}, {\"stats\": true|false} or {\"ping\": number}");
         }
         final JsonArray list = object.getJsonArray("subscribe");
         if (list.size() > MAX_PATTERNS) {
@@ -48,11 +72,11 @@ public final class ClientRequest {
             }
             patterns.add(pattern);
         }
-        return new ClientRequest(List.copyOf(patterns), null);
+        return new ClientRequest(Kind.SUBSCRIBE, List.copyOf(patterns), false, 0, null);
     }
 
     private static ClientRequest invalid(final String reason) {
-        return new ClientRequest(null, reason);
+        return new ClientRequest(null, null, false, 0, reason);
     }
 
     public boolean isValid() {
@@ -64,7 +88,23 @@ public final class ClientRequest {
         return error;
     }
 
+    /** What a valid request asks for; null when invalid. */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The subject patterns of a {@link Kind#SUBSCRIBE} request, else null. */
     public List<SubjectPattern> subscribe() {
         return subscribe;
+    }
+
+    /** A {@link Kind#STATS} request: whether stats messages are wanted. */
+    public boolean stats() {
+        return stats;
+    }
+
+    /** A {@link Kind#PING} request: the value to echo. */
+    public double ping() {
+        return ping;
     }
 }

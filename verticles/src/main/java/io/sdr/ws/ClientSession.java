@@ -6,13 +6,14 @@ package io.sdr.ws;
  * writes with {@link #written}. Confined to the client's event loop.
  *
  * <pre>
- *            keyframe fits                       frame does not fit (lagging)
+ *     keyframe, nothing queued                   frame does not fit (lagging)
  *   AWAITING_KEYFRAME ------------> STREAMING -------------------------------> AWAITING_KEYFRAME
  *        |  waited > idrTimeout while frames flowed
  *        +-----------------------> CLOSED (IDR timeout)
  * </pre>
  *
- * "Fits" means: nothing is queued, or the bytes queued plus this frame stay within the allowance
+ * A waiting client restarts only at a keyframe that finds nothing queued (its last write done).
+ * While streaming, a frame "fits" when nothing is queued, or the bytes queued plus this frame stay within the allowance
  * (the byte budget, raised once by the join burst) and fewer frames than allowed
  * ({@code maxQueuedFrames}, raised likewise) are queued. Queued bytes are those handed to the socket but not yet written to the kernel, so a
  * stalled reader is detected after one budget, not after megabytes of socket buffers.
@@ -74,7 +75,11 @@ public final class ClientSession {
                 // The stream itself paused (writer restarting): the wait counts only while frames flow.
                 awaitingSinceNs = nowNs;
             }
-            if (keyframe && fits(bytes)) {
+            // Resync only at a keyframe that finds the socket drained: queued behind a write that
+            // is still stuck, it would be stale when it finally left (and a stalled client would
+            // cycle lag -> resync -> lag, holding up to a budget of old video, instead of reaching
+            // the IDR timeout).
+            if (keyframe && queuedFrames == 0) {
                 state = State.STREAMING;
                 return enqueue(bytes);
             }

@@ -2,13 +2,18 @@ package io.sdr.ws;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
-/** The meters of one stream's fan-out; shared by every group (same name and tags, same meter). */
+/**
+ * The meters of one stream's fan-out; shared by every group (same name and tags, same meter). The
+ * frame counters also add to this group's own {@link GroupStats}, so the CLI can show per-group figures.
+ */
 final class FanoutMetrics {
     final Counter framesSent;
     final Counter bytesSent;
@@ -20,22 +25,43 @@ final class FanoutMetrics {
     final Timer publishToWritten;
     final Timer commitToWritten;
 
-    FanoutMetrics(final MeterRegistry registry, final String stream, final AtomicInteger clients) {
+    FanoutMetrics(final MeterRegistry registry, final String stream, final AtomicInteger clients, final GroupStats group) {
         if (registry.find("sdr.ws.clients").tag("stream", stream).gauge() == null) {
             // Every group passes the same shared counter; the first registration serves them all.
             Gauge.builder("sdr.ws.clients", clients, AtomicInteger::get).description("Connected WebSocket clients")
                 .tag("stream", stream).register(registry);
         }
-        framesSent = Counter.builder("sdr.ws.frames.sent").tag("stream", stream).register(registry);
+        framesSent = tallied(Counter.builder("sdr.ws.frames.sent").tag("stream", stream).register(registry), group.framesSent);
         bytesSent = Counter.builder("sdr.ws.bytes.sent").baseUnit("bytes").tag("stream", stream).register(registry);
-        droppedLagging = drops(registry, stream, ClientSession.DropReason.LAGGING.tag);
-        droppedAwaiting = drops(registry, stream, ClientSession.DropReason.AWAITING_KEYFRAME.tag);
-        closedIdrTimeout = Counter.builder("sdr.ws.closed").description("Clients closed by the server")
-            .tag("stream", stream).tag("reason", "idr_timeout").register(registry);
+        droppedLagging = tallied(drops(registry, stream, ClientSession.DropReason.LAGGING.tag), group.droppedLagging);
+        droppedAwaiting = tallied(drops(registry, stream, ClientSession.DropReason.AWAITING_KEYFRAME.tag), group.droppedAwaiting);
+        closedIdrTimeout = tallied(Counter.builder("sdr.ws.closed").description("Clients closed by the server")
+            .tag("stream", stream).tag("reason", "idr_timeout").register(registry), group.closedIdrTimeout);
         joinsFromCache = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "gop_cache").register(registry);
         joinsWaiting = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "keyframe_request").register(registry);
         publishToWritten = latency(registry, "sdr.ws.publish.to.written", "Event-bus publish to written to the client socket", stream);
         commitToWritten = latency(registry, "sdr.ws.commit.to.written", "Ring commit (v2) to written to the client socket", stream);
+    }
+
+    /** {@code shared} (the registered meter every group increments) that also adds to this group's {@code tally}. */
+    private static Counter tallied(final Counter shared, final LongAdder tally) {
+        return new Counter() {
+            @Override
+            public void increment(final double amount) {
+                shared.increment(amount);
+                tally.add((long) amount);
+            }
+
+            @Override
+            public double count() {
+                return shared.count();
+            }
+
+            @Override
+            public Meter.Id getId() {
+                return shared.getId();
+            }
+        };
     }
 
     private static Counter drops(final MeterRegistry registry, final String stream, final String reason) {

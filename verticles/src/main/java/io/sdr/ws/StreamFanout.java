@@ -30,6 +30,14 @@ final class StreamFanout {
     private long lastKeyframeWantNs = System.nanoTime() - KEYFRAME_WANT_INTERVAL_NS;
     /** Local damping only; the poller coalesces to one request per interval across all groups. */
     private static final long KEYFRAME_WANT_INTERVAL_NS = 50_000_000L;
+    /** Frames whose commit time a stats message can carry: more than a second even at 120 fps. */
+    private static final int RECENT_FRAMES = 256;
+    /** A commit time further than this from now is from another clock: use the publish time. */
+    private static final long COMMIT_CLOCK_SANITY_NS = 60_000_000_000L;
+    private final RecentCommits recent = new RecentCommits(RECENT_FRAMES);
+    private final long[] drainSeqs = new long[RECENT_FRAMES];
+    private final long[] drainTimes = new long[RECENT_FRAMES];
+    private boolean commitClock;
 
     StreamFanout(final Vertx vertx, final String stream, final WebSocketConfig config, final FanoutMetrics metrics) {
         this.vertx = vertx;
@@ -45,6 +53,8 @@ final class StreamFanout {
             gop.add(frame, frame.frameSeq(), frame.isKeyframe(), frame.messageLength());
         }
         final long now = System.nanoTime();
+        commitClock = frame.commitNs() != 0 && Math.abs(now - frame.commitNs()) < COMMIT_CLOCK_SANITY_NS;
+        recent.add(frame.frameSeq(), commitClock ? frame.commitNs() : frame.publishNs());
         final boolean keyframe = frame.isKeyframe();
         final int bytes = frame.messageLength();
         boolean wantKeyframe = false;
@@ -105,6 +115,27 @@ final class StreamFanout {
     /** A session for a new client of this stream. */
     ClientSession newSession() {
         return new ClientSession(config.clientBudgetBytes(), config.maxQueuedFrames(), idrTimeoutNs, System.nanoTime());
+    }
+
+    /**
+     * Sends one 0x03 stats message (the commit times of the frames since the previous call) to
+     * every client of this stream that asked for it.
+     */
+    void sendStats(final TelemetryMetrics counters) {
+        final long nowNs = System.nanoTime();
+        final double nowEpochMs = ControlMessages.epochMs(java.time.Instant.now());
+        final int count = recent.drain(drainSeqs, drainTimes);
+        io.vertx.core.buffer.Buffer message = null;
+        for (final WsClient client : clients) {
+            if (!client.statsWanted) {
+                continue;
+            }
+            if (message == null) {
+                message = ControlMessages.stats(stream, commitClock ? "commit" : "publish", nowNs, nowEpochMs,
+                    drainSeqs, drainTimes, count);
+            }
+            (client.sendControl(message) ? counters.controlSent : counters.controlDropped).increment();
+        }
     }
 
     FanoutMetrics metrics() {

@@ -12,6 +12,10 @@ final class TelemetryMetrics {
     final Counter subscribed;
     final Counter invalidMessages;
     final Counter binaryIgnored;
+    final Counter statsRequests;
+    final Counter pings;
+    final Counter controlSent;
+    final Counter controlDropped;
 
     TelemetryMetrics(final MeterRegistry registry) {
         sent = Counter.builder("sdr.ws.telemetry.sent").description("Telemetry messages written to clients").register(registry);
@@ -21,6 +25,12 @@ final class TelemetryMetrics {
         subscribed = messages(registry, "subscribe");
         invalidMessages = messages(registry, "invalid");
         binaryIgnored = messages(registry, "binary_ignored");
+        statsRequests = messages(registry, "stats");
+        pings = messages(registry, "ping");
+        controlSent = Counter.builder("sdr.ws.control.sent").description("0x03 stats and pong messages written to clients that asked")
+            .register(registry);
+        controlDropped = Counter.builder("sdr.ws.control.dropped")
+            .description("0x03 messages not written because the client's socket queue was full").register(registry);
     }
 
     private static Counter dropped(final MeterRegistry registry, final String reason) {

@@ -7,6 +7,7 @@ import io.sdr.bus.Telemetry;
 import io.sdr.bus.TelemetryCodec;
 import io.sdr.health.HealthHandler;
 import io.sdr.metrics.Metrics;
+import io.sdr.nats.SubjectPattern;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
@@ -15,17 +16,23 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * One client group: an HTTP server instance (instances share the port; Vert.x spreads connections
- * over them) serving {@code /stream/ws}, {@code /health} and {@code /metrics}. It subscribes once
- * per stream and fans each frame out to its own clients.
+ * over them) serving {@code /stream/ws}, {@code /stream/list}, {@code /health}, {@code /metrics}
+ * and the viewer page (static files under {@code webroot/} in the jar) at {@code /}. It subscribes
+ * once per stream and fans each frame out to its own clients.
  */
 public final class WebSocketVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(WebSocketVerticle.class.getName());
@@ -38,16 +45,21 @@ public final class WebSocketVerticle extends VerticleBase {
     private TelemetryFanout telemetry;
     private TelemetryMetrics telemetryMetrics;
     private HttpServer server;
+    private GroupStats group;
+    private long statsTimer = -1;
+    /** How often clients that sent {"stats": true} get a 0x03 stats message. */
+    static final long STATS_INTERVAL_MS = 1000;
 
     @Override
     public Future<?> start() {
         config = WebSocketConfig.from(config());
         FrameCodec.register(vertx);
         state = ServerState.of(vertx);
+        group = GroupStats.register(vertx);
         final var registry = Metrics.registry(vertx);
         for (final String stream : config.streams()) {
             final StreamFanout fanout = new StreamFanout(vertx, stream, config,
-                new FanoutMetrics(registry, stream, state.clientsOf(stream)));
+                new FanoutMetrics(registry, stream, state.clientsOf(stream), group));
             fanouts.put(stream, fanout);
             vertx.eventBus().<Frame>localConsumer(Addresses.frames(stream), message -> fanout.onFrame(message.body()));
         }
@@ -61,6 +73,10 @@ public final class WebSocketVerticle extends VerticleBase {
         router.get("/health").handler(new HealthHandler(vertx, config, state));
         // A scrape takes 10-60 ms: on a worker, so it never stalls this group's video.
         router.get("/metrics").blockingHandler(PrometheusScrapingHandler.create(registry), false);
+        router.get("/stream/list").handler(this::streamList);
+        // The viewer page: plain files from the jar's webroot/, re-read by browsers on every load.
+        router.get().handler(StaticHandler.create("webroot").setCachingEnabled(false));
+        statsTimer = vertx.setPeriodic(STATS_INTERVAL_MS, id -> fanouts.values().forEach(f -> f.sendStats(telemetryMetrics)));
 
         final HttpServerOptions options = new HttpServerOptions()
             .setHost(config.listenHost())
@@ -87,6 +103,13 @@ public final class WebSocketVerticle extends VerticleBase {
             ctx.response().setStatusCode(404).end("unknown stream: stream=" + stream + ", streams=" + config.streams() + "\n");
             return;
         }
+        final List<SubjectPattern> subjects;
+        try {
+            subjects = subscribeParam(request.params().getAll("subscribe"));
+        } catch (final IllegalArgumentException e) {
+            ctx.response().setStatusCode(400).end("invalid subscribe parameter: " + e.getMessage() + "\n");
+            return;
+        }
         if (!state.tryAcquireClient(config.maxClients())) {
             ctx.response().setStatusCode(503).putHeader("Retry-After", "5")
                 .end("too many clients: maxClients=" + config.maxClients() + "\n");
@@ -97,15 +120,45 @@ public final class WebSocketVerticle extends VerticleBase {
                 state.releaseClient();
                 return;
             }
-            accept(result.result(), stream, fanout);
+            accept(result.result(), stream, fanout, subjects);
         });
     }
 
-    private void accept(final ServerWebSocket socket, final String stream, final StreamFanout fanout) {
+    /**
+     * {@code ?subscribe=P1,P2} (or the parameter repeated): the telemetry subjects a client wants
+     * from the start, so that its join brings the latest values of those subjects only (a text
+     * {@code {"subscribe": [...]}} can change them later); null when absent (everything).
+     */
+    static List<SubjectPattern> subscribeParam(final List<String> values) {
+        if (values.isEmpty()) {
+            return null;
+        }
+        final List<SubjectPattern> patterns = new ArrayList<>();
+        for (final String value : values) {
+            for (final String part : value.split(",", -1)) {
+                final SubjectPattern pattern = SubjectPattern.parse(part.trim());
+                if (pattern == null) {
+                    throw new IllegalArgumentException("not a NATS subject pattern: \"" + part + "\"");
+                }
+                patterns.add(pattern);
+            }
+        }
+        if (patterns.size() > ClientRequest.MAX_PATTERNS) {
+            throw new IllegalArgumentException("too many subjects: count=" + patterns.size() + ", max=" + ClientRequest.MAX_PATTERNS);
+        }
+        return List.copyOf(patterns);
+    }
+
+    private void accept(final ServerWebSocket socket, final String stream, final StreamFanout fanout,
+                        final List<SubjectPattern> subjects) {
         state.clientsOf(stream).incrementAndGet();
+        group.clients.incrementAndGet();
         final WsClient client = new WsClient(socket, stream, fanout.newSession(),
             new TelemetryOutbox<>(config.telemetryBudgetBytes(), config.telemetryPendingSubjects()),
             fanout.metrics(), telemetryMetrics);
+        if (subjects != null) {
+            client.subscribe(subjects);
+        }
         // Client messages are read frame by frame so that a message over maxClientMessageBytes is
         // closed with 1009 even when sent in fragments (Vert.x checks single frames only, and on an
         // oversized frame drops the connection without a close frame unless we send one). Text
@@ -140,6 +193,7 @@ public final class WebSocketVerticle extends VerticleBase {
             fanout.leave(client);
             telemetry.leave(client);
             state.clientsOf(stream).decrementAndGet();
+            group.clients.decrementAndGet();
             state.releaseClient();
         });
         fanout.join(client);
@@ -153,9 +207,28 @@ public final class WebSocketVerticle extends VerticleBase {
             LOG.log(System.Logger.Level.DEBUG, () -> "ignored client message: " + request.error());
             return;
         }
-        telemetryMetrics.subscribed.increment();
-        client.subscribe(request.subscribe());
-        telemetry.resubscribed(client);
+        switch (request.kind()) {
+            case STATS:
+                telemetryMetrics.statsRequests.increment();
+                client.statsWanted = request.stats();
+                break;
+            case PING:
+                telemetryMetrics.pings.increment();
+                final boolean sent = client.sendControl(ControlMessages.pong(request.ping(), ControlMessages.epochMs(Instant.now())));
+                (sent ? telemetryMetrics.controlSent : telemetryMetrics.controlDropped).increment();
+                break;
+            default:
+                telemetryMetrics.subscribed.increment();
+                client.subscribe(request.subscribe());
+                telemetry.resubscribed(client);
+                break;
+        }
+    }
+
+    /** {@code GET /stream/list}: {"streams": [names], "default": name}, for the viewer's stream selector. */
+    private void streamList(final RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
+            .end(new JsonObject().put("streams", config.streams()).put("default", config.defaultStream()).encode());
     }
 
     /** The port this group listens on (useful with port 0). */
@@ -165,6 +238,8 @@ public final class WebSocketVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        group.unregister(vertx);
+        vertx.cancelTimer(statsTimer);
         return server == null ? Future.succeededFuture() : server.close();
     }
 }

@@ -4,6 +4,7 @@ import io.sdr.bus.Frame;
 import io.sdr.bus.Telemetry;
 import io.sdr.nats.SubjectPattern;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -29,6 +30,8 @@ final class WsClient {
     private boolean videoInFlight;
     /** null: everything the server relays. */
     private List<SubjectPattern> subjects;
+    /** The client asked for 0x03 stats messages ({"stats": true}). */
+    boolean statsWanted;
 
     WsClient(final ServerWebSocket socket, final String stream, final ClientSession session,
              final TelemetryOutbox<Telemetry> telemetry, final FanoutMetrics videoMetrics,
@@ -53,7 +56,10 @@ final class WsClient {
     private void writeVideo(final Frame frame) {
         videoInFlight = true;
         final int bytes = frame.messageLength();
-        socket.writeBinaryMessage(frame.message()).onComplete(result -> {
+        // One WebSocket frame per message: writeBinaryMessage would cut it into frames of
+        // maxWebSocketFrameSize (the inbound limit, 64 KiB), each written and flushed on its own
+        // (a 150 KB message cost three writev calls and three trips down the pipeline).
+        socket.writeFrame(WebSocketFrame.binaryFrame(frame.message(), true)).onComplete(result -> {
             session.written(bytes);
             videoInFlight = false;
             if (result.succeeded()) {
@@ -120,6 +126,18 @@ final class WsClient {
             }
             telemetry.written(bytes, this::writeTelemetry);
         });
+    }
+
+    /**
+     * Writes a small 0x03 control message unless the socket's queue is full (then it is dropped,
+     * and counted by the caller: the next one supersedes it). Returns whether it was written.
+     */
+    boolean sendControl(final io.vertx.core.buffer.Buffer message) {
+        if (socket.isClosed() || socket.writeQueueFull()) {
+            return false;
+        }
+        socket.writeBinaryMessage(message);
+        return true;
     }
 
     void close() {

@@ -14,6 +14,22 @@ class ClientRequestTest {
     }
 
     @Test
+    void shouldParseStatsAndPingRequests() {
+        final ClientRequest on = ClientRequest.parse("{\"stats\":true}");
+        assertEquals(ClientRequest.Kind.STATS, on.kind());
+        assertTrue(on.stats());
+        assertFalse(ClientRequest.parse("{\"stats\":false}").stats());
+        final ClientRequest ping = ClientRequest.parse("{\"ping\":1234.5}");
+        assertEquals(ClientRequest.Kind.PING, ping.kind());
+        assertEquals(1234.5, ping.ping());
+        assertEquals(ClientRequest.Kind.SUBSCRIBE, ClientRequest.parse("{\"subscribe\":[\">\"]}").kind());
+        for (final String bad : new String[] {"{\"stats\":1}", "{\"stats\":true,\"ping\":1}", "{\"ping\":\"x\"}", "{\"ping\":null}"}) {
+            assertFalse(ClientRequest.parse(bad).isValid(), bad);
+            assertNull(ClientRequest.parse(bad).kind(), bad);
+        }
+    }
+
+    @Test
     void shouldRejectHostileOrMalformedMessagesWithReason() {
         final String[] bad = {
             "", "garbage", "[1,2]", "null", "42", "{}", "{\"subscribe\":\"a\"}", "{\"subscribe\":[1]}",

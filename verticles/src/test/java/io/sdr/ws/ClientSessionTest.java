@@ -89,6 +89,45 @@ class ClientSessionTest {
     }
 
     @Test
+    void shouldResyncOnlyAtKeyframeThatFindsTheSocketDrained() {
+        final ClientSession s = session(0);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(Decision.SEND, s.offer(i == 0, 10_000, i * MS));
+        }
+        assertEquals(Decision.DROP_LAGGING, s.offer(false, 10_000, 4 * MS));
+        // The adapter drops the three frames not yet in the socket; the one in flight stays stuck.
+        for (int i = 0; i < 3; i++) {
+            s.written(10_000);
+        }
+        assertEquals(Decision.DROP_AWAITING_KEYFRAME, s.offer(true, 10_000, 5 * MS),
+            "a keyframe queued behind a stuck write would be stale when it left");
+        s.written(10_000);
+        assertEquals(Decision.SEND, s.offer(true, 10_000, 6 * MS), "the socket drained: resync here");
+        assertEquals(State.STREAMING, s.state());
+    }
+
+    @Test
+    void shouldCloseStalledClientEvenWhenKeyframesWouldFitTheBudget() {
+        final ClientSession s = session(0);
+        assertEquals(Decision.SEND, s.offer(true, 10_000, 0));
+        long now = 0;
+        Decision last = null;
+        for (int i = 1; i <= 400 && last != Decision.CLOSE_IDR_TIMEOUT; i++) {
+            now = i * 16 * MS;
+            last = s.offer(i % 30 == 0, 10_000, now);
+            if (last == Decision.DROP_LAGGING) {
+                // The adapter drops what was queued behind the stuck write.
+                while (s.queuedFrames() > 1) {
+                    s.written(10_000);
+                }
+            }
+        }
+        assertEquals(Decision.CLOSE_IDR_TIMEOUT, last);
+        assertTrue(now >= 5_000 * MS && now <= 5_200 * MS, "closed ~5 s after lag began: " + now / MS + " ms");
+        assertEquals(1, s.queuedFrames(), "only the stuck write is left; no stale keyframe was queued behind it");
+    }
+
+    @Test
     void shouldLetJoinBurstDrainWithoutCountingAsLag() {
         final ClientSession s = session(0);
         s.joinBurst(400_000, 20);

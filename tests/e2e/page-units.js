@@ -1,0 +1,76 @@
+// Checks of the viewer's pure modules, run inside the page (the browser is the target runtime; no
+// Node flags for ES modules in the jar's webroot). Evaluated by viewer-check.mjs with the page's
+// base URL; returns [{name, ok, got}].
+async (base) => {
+  const wire = await import(new URL('js/wire.js', base));
+  const h264 = await import(new URL('js/h264.js', base));
+  const telemetry = await import(new URL('js/telemetry.js', base));
+  const stats = await import(new URL('js/stats.js', base));
+  const results = [];
+  const check = (name, got, want) => {
+    const g = JSON.stringify(got);
+    results.push({ name, ok: g === JSON.stringify(want), got: g, want: JSON.stringify(want) });
+  };
+  const bytes = (...b) => new Uint8Array(b).buffer;
+  const video = (seq, flags, codec, payload, sizeField = payload.length) => {
+    const m = new Uint8Array(33 + payload.length);
+    const v = new DataView(m.buffer);
+    m[0] = 1;
+    v.setBigUint64(1, 7n, true);
+    v.setBigUint64(9, BigInt(seq), true);
+    v.setUint32(17, sizeField, true);
+    v.setUint16(21, flags, true);
+    v.setUint16(23, codec, true);
+    m.set(payload, 33);
+    return m.buffer;
+  };
+  const kind = (buffer) => wire.parseMessage(buffer).type;
+
+  // wire.js: every malformed message is reported, never thrown.
+  check('empty message', kind(bytes()), 'malformed');
+  check('video shorter than its header', kind(bytes(1, 2, 3)), 'malformed');
+  check('video size field mismatch', kind(video(5, 1, 1, [1, 2, 3], 4)), 'malformed');
+  const v = wire.parseMessage(video(2 ** 40, 1, 2, [9, 8]));
+  check('video fields', [v.type, v.frameId, v.frameSeq, v.size, v.keyframe, v.codec, [...v.payload]],
+    ['video', 7, 2 ** 40, 2, true, 2, [9, 8]]);
+  check('telemetry without subject length', kind(bytes(2, 1)), 'malformed');
+  check('telemetry subject past the end', kind(bytes(2, 9, 0, 0x61)), 'malformed');
+  const t = wire.parseMessage(bytes(2, 1, 0, 0x61, 0x68, 0x69));
+  check('telemetry fields', [t.type, t.subject, [...t.payload]], ['telemetry', 'a', [0x68, 0x69]]);
+  const c = wire.parseMessage(new Uint8Array([3, ...new TextEncoder().encode('{"type":"pong","ping":1}')]).buffer);
+  check('control JSON', [c.type, c.body.type], ['control', 'pong']);
+  check('control not JSON', kind(bytes(3, 0x7b)), 'malformed');
+  check('unknown type ignored', kind(bytes(7, 1, 2)), 'unknown');
+
+  // h264.js
+  const sps = [0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac];
+  const pps = [0, 0, 1, 0x68, 0xee];
+  check('IDR access unit', h264.containsIdr(new Uint8Array([...sps, ...pps, 0, 0, 1, 0x65, 0x88])), true);
+  check('non-IDR slice', h264.containsIdr(new Uint8Array([0, 0, 0, 1, 0x41, 0x9a])), false);
+  check('SEI then non-IDR', h264.containsIdr(new Uint8Array([0, 0, 1, 0x06, 5, 0, 0, 1, 0x41])), false);
+  check('codec string from SPS', h264.codecStringFromSps(new Uint8Array([...sps, ...pps])), 'avc1.64001f');
+  check('no SPS', h264.codecStringFromSps(new Uint8Array([0, 0, 1, 0x41, 1])), null);
+  check('truncated SPS', h264.codecStringFromSps(new Uint8Array([0, 0, 1, 0x67, 0x42])), null);
+
+  // telemetry.js: what the panel shows
+  const show = (b) => telemetry.describePayload(new Uint8Array(b)).text;
+  check('text value', show([...new TextEncoder().encode('{"x":1.5}')]), '{"x":1.5}');
+  check('binary value (control bytes)', show([0, 1, 2, 3, 4]), '5 bytes (binary)');
+  check('binary value (not UTF-8)', show([0xff, 0xfe, 0x41]), '3 bytes (binary)');
+  check('empty value', show([]), '(empty)');
+  check('long text truncated', show(new Array(300).fill(0x61)).length, 241);
+
+  // stats.js: the clock offset is the point of the measured interval closest to zero
+  const clock = new stats.ClockOffset();
+  clock.add(1000, 1004, 1012);
+  check('offset beyond the round-trip bound', clock.best().offsetMs, 8);
+  const inSync = new stats.ClockOffset();
+  inSync.add(1000, 1020, 1005);
+  check('offset within the round-trip bound', inSync.best().offsetMs, 0);
+  const rate = new stats.RateMeter(1000);
+  for (let i = 0; i < 30; i++) {
+    rate.add(i * 100, 1);
+  }
+  check('rate over the window', Math.round(rate.perSecond(3000)), 10);
+  return results;
+}

@@ -1,0 +1,359 @@
+package io.sdr.e2e;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Real processes for the deployment and browser tests: the fat jar, nats-server, Caddy and node,
+ * each on loopback ports picked here, with output kept under {@code target/process-logs/} and
+ * stopped by their own PID. Every wait is bounded.
+ */
+final class E2eKit {
+    static final Duration PATIENCE = Duration.ofSeconds(30);
+    static final String CHROMIUM = "/usr/bin/chromium";
+    static final String NATS_SERVER = "/usr/sbin/nats-server";
+
+    // HTTP/1.1: the JDK client's h2c upgrade attempt can hang against Caddy, past its own request timeout.
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+
+    private E2eKit() {
+    }
+
+    // ---- locations and tools ------------------------------------------------------------------
+
+    static Path moduleDir() {
+        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
+    }
+
+    static Path repoRoot() {
+        return moduleDir().getParent();
+    }
+
+    /** Where screenshots and the browser's reports are kept: tests/target/e2e. */
+    static Path artefacts() throws IOException {
+        return Files.createDirectories(moduleDir().resolve("target").resolve("e2e"));
+    }
+
+    static Path fatJar() {
+        final Path jar = repoRoot().resolve("verticles/target/sdr-transport.jar");
+        if (!Files.isRegularFile(jar)) {
+            fail("fat jar not found: " + jar + " -- build it first (mvn -B -q install -DskipTests)");
+        }
+        return jar;
+    }
+
+    /** The path of {@code command} on PATH (or the absolute path itself), failing with how to install it. */
+    static String requireTool(final String command, final String debianPackage) {
+        if (command.startsWith("/")) {
+            if (Files.isExecutable(Paths.get(command))) {
+                return command;
+            }
+        } else {
+            for (final String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+                final Path candidate = Paths.get(dir.isEmpty() ? "." : dir, command);
+                if (Files.isExecutable(candidate)) {
+                    return candidate.toString();
+                }
+            }
+        }
+        return fail(command + " not found: install it with scripts/ensure-tools.sh " + command.replaceAll(".*/", "")
+            + ":" + debianPackage + " (scripts/test-all.sh does)");
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (final IOException e) {
+            throw new IllegalStateException("no free port", e);
+        }
+    }
+
+    static void eventually(final String what, final BooleanSupplier condition) {
+        eventually(() -> what, condition);
+    }
+
+    /** As above; {@code what} is asked for only on failure, so it can describe the last state seen. */
+    static void eventually(final java.util.function.Supplier<String> what, final BooleanSupplier condition) {
+        final long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("not within " + PATIENCE.toSeconds() + " s: " + what.get());
+            }
+            LockSupport.parkNanos(100_000_000L);
+        }
+    }
+
+    // ---- short commands -----------------------------------------------------------------------
+
+    record Result(int exitCode, String output) {
+    }
+
+    /** Runs a command to completion (stdout and stderr together), killing it after {@code timeout}. */
+    static Result run(final List<String> command, final Map<String, String> env, final Duration timeout)
+        throws IOException, InterruptedException {
+        final ProcessBuilder builder = new ProcessBuilder(command).directory(repoRoot().toFile()).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        final Process process = builder.start();
+        process.getOutputStream().close();
+        final StringBuilder output = new StringBuilder();
+        final Thread pump = new Thread(() -> {
+            try (InputStream in = process.getInputStream()) {
+                output.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (final IOException ignored) {
+                // process gone
+            }
+        });
+        pump.start();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            pump.join(5000);
+            return fail(String.join(" ", command) + " did not finish within " + timeout + ":\n" + output);
+        }
+        pump.join(5000);
+        return new Result(process.exitValue(), output.toString());
+    }
+
+    // ---- long-running processes ---------------------------------------------------------------
+
+    /**
+     * A child process whose output goes to a log file under target/process-logs and is kept in
+     * memory, line by line. Stopped by its own PID: SIGTERM, then SIGKILL.
+     */
+    static final class Child implements AutoCloseable {
+        final String name;
+        final Process process;
+        final Path log;
+        private final StringBuffer output = new StringBuffer();
+        private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        Child(final String name, final List<String> command, final Map<String, String> env) throws IOException {
+            this.name = name;
+            final Path logs = Files.createDirectories(moduleDir().resolve("target").resolve("process-logs"));
+            this.log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
+            final ProcessBuilder builder = new ProcessBuilder(command).directory(repoRoot().toFile()).redirectErrorStream(true);
+            // Only what the test sets: an SDR_* variable of the developer's shell must not change the result.
+            builder.environment().keySet().removeIf(k -> k.startsWith("SDR_"));
+            builder.environment().putAll(env);
+            this.process = builder.start();
+            // Should the test JVM itself be stopped (Ctrl-C, a killed fork), its children go with it.
+            final Process started = process;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> started.destroyForcibly()));
+            final PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
+            file.println("$ " + String.join(" ", command) + "   env=" + env);
+            final Thread pump = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                     PrintWriter out = file) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        output.append(line).append('\n');
+                        lines.add(line);
+                        out.println(line);
+                    }
+                } catch (final IOException ignored) {
+                    // the process went away
+                }
+            }, name + "-output");
+            pump.setDaemon(true);
+            pump.start();
+        }
+
+        String output() {
+            return output.toString();
+        }
+
+        /** The next output line, waiting at most {@code timeout}; null when none came. */
+        String nextLine(final Duration timeout) throws InterruptedException {
+            return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        void writeLine(final String line) throws IOException {
+            final OutputStream stdin = process.getOutputStream();
+            stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
+        }
+
+        void awaitOutput(final String text) {
+            eventually(name + " printed \"" + text + "\"; output so far:\n" + tail(), () -> {
+                if (output().contains(text)) {
+                    return true;
+                }
+                if (!process.isAlive()) {
+                    fail(name + " exited with " + process.exitValue() + " before printing \"" + text + "\":\n" + tail());
+                }
+                return false;
+            });
+        }
+
+        String tail() {
+            final String all = output();
+            return (all.length() > 4000 ? "..." + all.substring(all.length() - 4000) : all) + "\n(full log: " + log + ")";
+        }
+
+        /** Stops the process at once (SIGKILL), as a crash would. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() {
+            if (process.isAlive()) {
+                process.destroy();
+                try {
+                    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    }
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    process.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    /** {@code nats-server -a 127.0.0.1 -p PORT}, ready to accept clients. */
+    static Child startNats(final int port) throws IOException {
+        final Child nats = new Child("nats-server", List.of(requireTool(NATS_SERVER, "nats-server"),
+            "-a", "127.0.0.1", "-p", String.valueOf(port)), Map.of());
+        nats.awaitOutput("Server is ready");
+        return nats;
+    }
+
+    /** {@code java -jar sdr-transport.jar ARGS} with only {@code env} as SDR_* settings; returns once /health answers. */
+    static Child startServer(final String name, final int port, final Map<String, String> env, final String... args)
+        throws IOException {
+        final List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx384m",
+            // A private JavaCPP cache: the shared ~/.javacpp/cache is locked machine-wide while any
+            // JVM re-extracts FFmpeg for a rebuilt jar, which can hold up start-up indefinitely.
+            "-Dorg.bytedeco.javacpp.cachedir=" + moduleDir().resolve("target").resolve("javacpp-cache"),
+            "-jar", fatJar().toString()));
+        command.addAll(List.of(args));
+        final Child server = new Child(name, command, env);
+        eventually(name + " answers /health on port " + port + "; output so far:\n" + server.tail(), () -> {
+            if (!server.process.isAlive()) {
+                fail(name + " exited with " + server.process.exitValue() + ":\n" + server.tail());
+            }
+            return get("http://127.0.0.1:" + port + "/health") != null;
+        });
+        return server;
+    }
+
+    /** The project's Caddyfile run by Caddy on 127.0.0.1-reachable {@code port}, proxying to the transport on {@code upstreamPort}. */
+    static Child startCaddy(final Path stateDir, final int port, final int upstreamPort) throws IOException {
+        final Child caddy = new Child("caddy", List.of(requireTool("caddy", "caddy"), "run",
+            "--config", repoRoot().resolve("Caddyfile").toString(), "--adapter", "caddyfile"), caddyEnv(stateDir, Map.of(
+                "PORT", String.valueOf(port),
+                "TRANSPORT_UPSTREAM", "127.0.0.1:" + upstreamPort)));
+        eventually("caddy proxies /stream/list on port " + port + "; output so far:\n" + caddy.tail(), () -> {
+            if (!caddy.process.isAlive()) {
+                fail("caddy exited with " + caddy.process.exitValue() + ":\n" + caddy.tail());
+            }
+            final HttpResponse<String> r = get("http://127.0.0.1:" + port + "/stream/list");
+            return r != null && r.statusCode() == 200;
+        });
+        return caddy;
+    }
+
+    /** Caddy's environment: its state (autosave, certificates) in {@code stateDir}, never the user's home. */
+    static Map<String, String> caddyEnv(final Path stateDir, final Map<String, String> settings) {
+        final Map<String, String> env = new java.util.HashMap<>(settings);
+        env.put("HOME", stateDir.toString());
+        env.put("XDG_DATA_HOME", stateDir.resolve("data").toString());
+        env.put("XDG_CONFIG_HOME", stateDir.resolve("config").toString());
+        return env;
+    }
+
+    // ---- HTTP and NATS ------------------------------------------------------------------------
+
+    /** GET {@code url}; null when nothing answers. */
+    static HttpResponse<String> get(final String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        } catch (final IOException e) {
+            return null;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    static JsonObject getJson(final String url) {
+        final HttpResponse<String> r = get(url);
+        return r == null || r.statusCode() >= 500 && r.body().isEmpty() ? null : new JsonObject(r.body());
+    }
+
+    /** Publishes to nats-server over its text protocol (PUB), each batch confirmed by PING/PONG. */
+    static final class NatsPublisher implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        NatsPublisher(final int port) throws IOException {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(10_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            out = socket.getOutputStream();
+            final String info = in.readLine();
+            if (info == null || !info.startsWith("INFO ")) {
+                throw new IOException("not a NATS server greeting: " + info);
+            }
+            out.write("CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"e2e-test\"}\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+
+        void publish(final String subject, final byte[] payload) throws IOException {
+            out.write(("PUB " + subject + " " + payload.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(payload);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+
+        /** Waits until the server has processed everything sent so far. */
+        void flush() throws IOException {
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.equals("PONG")) {
+                    return;
+                }
+                if (line.startsWith("-ERR")) {
+                    throw new IOException("nats-server: " + line);
+                }
+            }
+            throw new IOException("nats-server closed the connection");
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}

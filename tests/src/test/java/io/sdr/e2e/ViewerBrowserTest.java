@@ -1,0 +1,301 @@
+package io.sdr.e2e;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.sdr.e2e.E2eKit.CHROMIUM;
+import static io.sdr.e2e.E2eKit.Child;
+import static io.sdr.e2e.E2eKit.NatsPublisher;
+import static io.sdr.e2e.E2eKit.artefacts;
+import static io.sdr.e2e.E2eKit.eventually;
+import static io.sdr.e2e.E2eKit.freePort;
+import static io.sdr.e2e.E2eKit.getJson;
+import static io.sdr.e2e.E2eKit.repoRoot;
+import static io.sdr.e2e.E2eKit.requireTool;
+import static io.sdr.e2e.E2eKit.startCaddy;
+import static io.sdr.e2e.E2eKit.startNats;
+import static io.sdr.e2e.E2eKit.startServer;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The viewer page in a real browser: the fat jar on its default conf (in-process H.264 test
+ * pattern), a real nats-server carrying telemetry, the project's Caddyfile run by Caddy, and
+ * Debian's headless Chromium driven by playwright-core (tests/e2e/viewer-check.mjs) opening the
+ * page through Caddy. All on loopback; every process is stopped by its PID. Screenshots are kept
+ * in tests/target/e2e/.
+ */
+@Timeout(180)
+class ViewerBrowserTest {
+    private static final Duration NODE_PATIENCE = Duration.ofSeconds(120);
+    /** A value only this run publishes: the panel must show this very message. */
+    private static final String STATUS = "hello-viewer-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @TempDir
+    static Path dir;
+
+    private static Child nats;
+    private static Child server;
+    private static Child caddy;
+    private static int caddyPort;
+    private static int serverPort;
+    private static Thread publisher;
+    private static volatile boolean publishing = true;
+
+    @BeforeAll
+    static void startStack() throws Exception {
+        requireTool(CHROMIUM, "chromium");
+        requireTool("node", "nodejs");
+        requireTool("caddy", "caddy");
+        if (!Files.isDirectory(repoRoot().resolve("tests/e2e/node_modules/playwright-core"))) {
+            fail("playwright-core is not installed: run (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci) -- scripts/test-all.sh does");
+        }
+        final int natsPort = freePort();
+        nats = startNats(natsPort);
+        serverPort = freePort();
+        server = startServer("transport-viewer", serverPort, Map.of(
+            "SDR_SHM_PATH", dir.resolve("frames").toString(),
+            "SDR_LISTEN_ADDR", "127.0.0.1:" + serverPort,
+            "SDR_NATS_URL", "nats://127.0.0.1:" + natsPort,
+            "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", "conf/conf.json");
+        eventually("the server relays NATS and streams video: " + getJson("http://127.0.0.1:" + serverPort + "/health"), () -> {
+            final JsonObject health = getJson("http://127.0.0.1:" + serverPort + "/health");
+            return health != null && health.getJsonObject("nats") != null
+                && "connected".equals(health.getJsonObject("nats").getString("status")) && health.getLong("shm_seq", 0L) > 0;
+        });
+        caddyPort = freePort();
+        caddy = startCaddy(dir.resolve("caddy"), caddyPort, serverPort);
+        publisher = new Thread(() -> publishTelemetry(natsPort), "telemetry-publisher");
+        publisher.setDaemon(true);
+        publisher.start();
+    }
+
+    /** A text value, a binary value and a counter, five times a second, until the class is done. */
+    private static void publishTelemetry(final int natsPort) {
+        try (NatsPublisher nats = new NatsPublisher(natsPort)) {
+            for (long n = 0; publishing; n++) {
+                nats.publish("telemetry.e2e.status", STATUS.getBytes(StandardCharsets.UTF_8));
+                nats.publish("telemetry.e2e.blob", new byte[] {0, 1, 2, 3, 4});
+                nats.publish("telemetry.e2e.count", Long.toString(n).getBytes(StandardCharsets.UTF_8));
+                nats.flush();
+                Thread.sleep(200);
+            }
+        } catch (final IOException e) {
+            System.err.println("telemetry publisher stopped: " + e);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @AfterAll
+    static void stopStack() throws InterruptedException {
+        publishing = false;
+        if (publisher != null) {
+            publisher.join(5000);
+        }
+        for (final Child child : new Child[] {caddy, server, nats}) {
+            if (child != null) {
+                child.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldDecodeTheTestPatternAndShowTelemetryThroughCaddyAndReconnectAfterTheEdgeRestarts() throws Exception {
+        final JsonObject report = browse(new JsonObject().put("name", "viewer")
+            .put("url", "http://127.0.0.1:" + caddyPort + "/viewer/")
+            .put("minFrames", 10)
+            .put("telemetry", new JsonObject().put("telemetry.e2e.status", STATUS).put("telemetry.e2e.blob", "5 bytes (binary)"))
+            .put("screenshot", "viewer.png")
+            .put("edgeRestart", true));
+        assertPageHealthy(report);
+        assertTrue(report.getBoolean("isSecureContext"), "127.0.0.1 is a secure context");
+
+        final JsonObject first = report.getJsonObject("first");
+        final JsonObject second = report.getJsonObject("second");
+        assertTrue(first.getInteger("decoded") >= 10, "decoded frames: " + first.encode());
+        assertTrue(second.getInteger("decoded") > first.getInteger("decoded"), "the decoded-frame count rises: "
+            + first.getInteger("decoded") + " then " + second.getInteger("decoded"));
+        assertEquals("H.264", second.getString("codec"));
+        assertTrue(second.getString("codecString").startsWith("avc1."), "codec string from the in-band SPS: " + second.getString("codecString"));
+        assertEquals(1280, second.getInteger("width"));
+        assertEquals(720, second.getInteger("height"));
+        assertEquals(0, second.getInteger("decodeErrors"), "decoder errors");
+        assertEquals(0, second.getInteger("malformed"), "malformed messages");
+
+        final JsonObject pixels = report.getJsonObject("pixels");
+        assertTrue(pixels.getDouble("litFraction") > 0.5, "the canvas is not blank: " + pixels.encode());
+        assertTrue(pixels.getInteger("distinctColours") >= 8, "the canvas shows the colour bars: " + pixels.encode());
+
+        final JsonObject telemetry = report.getJsonObject("telemetry");
+        assertEquals(STATUS, telemetry.getString("telemetry.e2e.status"), "the panel shows the value published on NATS: " + telemetry.encode());
+        assertEquals("5 bytes (binary)", telemetry.getString("telemetry.e2e.blob"), "a binary value shows as its size");
+
+        final JsonObject latency = report.getJsonObject("withLatency");
+        for (final String key : List.of("latencyToArrivalMs", "latencyToPictureMs")) {
+            assertNotNull(latency.getDouble(key), key + " shown (server stats joined with arrivals): " + latency.encode());
+            // Not a timing assertion: only that the figure is a sane one (commit clock joined correctly).
+            assertTrue(latency.getDouble(key) > -100 && latency.getDouble(key) < 10_000, key + " = " + latency.getDouble(key));
+        }
+        assertEquals("commit", latency.getString("latencyClock"), "v2 ring: latency from the writer's commit time");
+        final String overlay = report.getString("overlay");
+        for (final String figure : List.of("fps ", "Mbit/s", "decode queue ", "dropped ", "latency ", "frames decoded ")) {
+            assertTrue(overlay.contains(figure), "overlay shows \"" + figure + "\":\n" + overlay);
+        }
+
+        final Path screenshot = Path.of(report.getString("screenshot"));
+        assertTrue(Files.size(screenshot) > 20_000, "screenshot kept: " + screenshot);
+
+        final JsonObject before = report.getJsonObject("beforeRestart");
+        final JsonObject after = report.getJsonObject("afterRestart");
+        assertTrue(after.getInteger("connections") >= 2, "the page reconnected after Caddy was killed and restarted: " + after.encode());
+        assertTrue(after.getInteger("decoded") >= before.getInteger("decoded") + 10, "and decodes again: "
+            + before.getInteger("decoded") + " then " + after.getInteger("decoded"));
+        assertEquals(0, after.getInteger("decodeErrors"), "resumed at a keyframe, no decoder error");
+    }
+
+    @Test
+    void shouldSayWhyVideoCannotBeDecodedOutsideASecureContext() throws Exception {
+        // viewer.test resolves to 127.0.0.1 in this browser only (--host-resolver-rules): same
+        // server, but a host name that is neither HTTPS nor localhost.
+        final JsonObject report = browse(new JsonObject().put("name", "insecure")
+            .put("url", "http://viewer.test:" + caddyPort + "/viewer/")
+            .put("notice", "insecure-context")
+            .put("screenshot", "insecure-context.png"));
+        assertPageHealthy(report);
+        assertFalse(report.getBoolean("isSecureContext"));
+        final JsonObject notice = report.getJsonObject("notice");
+        assertTrue(notice.getJsonArray("kinds").contains("insecure-context"), "notice: " + notice.encode());
+        assertTrue(notice.getString("text").contains("not in a secure context"), notice.getString("text"));
+        final JsonObject snapshot = report.getJsonObject("snapshot");
+        assertEquals(0, snapshot.getInteger("decoded"), "nothing decoded");
+        assertTrue(snapshot.getInteger("received") > 0, "video still arrives");
+        assertTrue(snapshot.getJsonObject("telemetry").encode().contains(STATUS),
+            "telemetry still shown without video: " + snapshot.getJsonObject("telemetry").encode());
+    }
+
+    @Test
+    void shouldSayPlainlyThatAnHevcStreamCannotBeDecodedAndOfferEveryStream() throws Exception {
+        final int port = freePort();
+        final JsonObject conf = new JsonObject(Files.readString(repoRoot().resolve("conf/conf.json")));
+        conf.put("streams", new JsonObject()
+            .put("main", new JsonObject().put("path", dir.resolve("hevc-main").toString()))
+            .put("alt", new JsonObject().put("path", dir.resolve("hevc-alt").toString())));
+        conf.getJsonObject("encoder").put("codec", "hevc").put("candidates", new JsonArray().add("libx265"))
+            .put("width", 640).put("height", 360).put("fps", 15).put("gop", 30);
+        conf.put("nats", conf.getJsonObject("nats").copy().put("enabled", false));
+        try (Child hevc = startServer("transport-hevc", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+            "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", conf.encode())) {
+            // Straight to the server, whose "/" is the viewer.
+            final JsonObject report = browse(new JsonObject().put("name", "hevc")
+                .put("url", "http://127.0.0.1:" + port + "/?stream=main")
+                .put("notice", "hevc")
+                .put("screenshot", "hevc.png"));
+            assertPageHealthy(report);
+            final JsonObject notice = report.getJsonObject("notice");
+            assertTrue(notice.getString("text").contains("This browser cannot decode HEVC"), "notice: " + notice.encode());
+            final JsonObject snapshot = report.getJsonObject("snapshot");
+            assertEquals("HEVC (H.265)", snapshot.getString("codec"));
+            assertEquals(0, snapshot.getInteger("decoded"));
+            assertEquals(0, snapshot.getInteger("decodeErrors"), "not fed to the decoder at all");
+            final JsonObject selector = report.getJsonObject("selector");
+            assertTrue(selector.getBoolean("visible"), "two streams: the selector shows");
+            assertEquals(new JsonArray().add("main").add("alt"), selector.getJsonArray("options"));
+        }
+    }
+
+    @Test
+    void shouldParseHostileMessagesH264HeadersAndTelemetryValuesInThePage() throws Exception {
+        // The page's own modules, in the browser: tests/e2e/page-units.js. Straight to the server.
+        final JsonObject report = browse(new JsonObject().put("name", "units")
+            .put("url", "http://127.0.0.1:" + serverPort + "/")
+            .put("units", true));
+        assertPageHealthy(report);
+        final JsonArray units = report.getJsonArray("units");
+        assertTrue(units.size() >= 20, "checks run: " + units.size());
+        for (final Object item : units) {
+            final JsonObject unit = (JsonObject) item;
+            assertTrue(unit.getBoolean("ok"), unit.getString("name") + ": got " + unit.getString("got") + ", want " + unit.getString("want"));
+        }
+    }
+
+    private static void assertPageHealthy(final JsonObject report) {
+        assertNull(report.getString("error"), "browser script failed: " + report.getString("error"));
+        assertEquals(200, report.getInteger("status"), "page status");
+        assertEquals(new JsonArray(), report.getJsonArray("pageErrors"), "uncaught errors in the page");
+        assertEquals(new JsonArray(), report.getJsonArray("consoleErrors"), "console errors in the page");
+    }
+
+    /**
+     * Runs tests/e2e/viewer-check.mjs with one scenario and returns its report. When the script
+     * asks for an edge restart, Caddy is killed (SIGKILL, as a crash) and started again on the same
+     * port while the page stays open.
+     */
+    private static JsonObject browse(final JsonObject scenario) throws Exception {
+        final Path out = artefacts();
+        final Path config = out.resolve(scenario.getString("name") + "-config.json");
+        Files.writeString(config, new JsonObject()
+            .put("chromium", CHROMIUM)
+            .put("outDir", out.toString())
+            .put("timeoutMs", NODE_PATIENCE.toMillis() - 10_000)
+            .put("hostRules", "MAP viewer.test 127.0.0.1")
+            .put("scenarios", new JsonArray().add(scenario)).encodePrettily());
+        final List<String> lines = new ArrayList<>();
+        try (Child node = new Child("viewer-check-" + scenario.getString("name"),
+            List.of(requireTool("node", "nodejs"), repoRoot().resolve("tests/e2e/viewer-check.mjs").toString(), config.toString()),
+            Map.of())) {
+            final long deadline = System.nanoTime() + NODE_PATIENCE.toNanos();
+            JsonObject report = null;
+            while (System.nanoTime() < deadline) {
+                final String line = node.nextLine(Duration.ofSeconds(1));
+                if (line == null) {
+                    if (!node.process.isAlive() && node.nextLine(Duration.ofSeconds(1)) == null) {
+                        break;
+                    }
+                    continue;
+                }
+                lines.add(line);
+                if (!line.startsWith("{")) {
+                    continue;
+                }
+                final JsonObject event = new JsonObject(line);
+                switch (event.getString("event", "")) {
+                    case "edge-restart":
+                        caddy.kill();
+                        caddy = startCaddy(dir.resolve("caddy"), caddyPort, serverPort);
+                        node.writeLine("edge-restarted");
+                        break;
+                    case "scenario":
+                        report = event;
+                        break;
+                    case "done":
+                        Files.writeString(out.resolve(scenario.getString("name") + "-report.json"), report == null ? "null" : report.encodePrettily());
+                        return report;
+                    default:
+                        break;
+                }
+            }
+            return fail("viewer-check did not finish (report " + (report == null ? "missing" : "present") + "):\n"
+                + String.join("\n", lines) + "\n" + node.tail());
+        }
+    }
+}

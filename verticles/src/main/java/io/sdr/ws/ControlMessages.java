@@ -1,0 +1,63 @@
+package io.sdr.ws;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * The 0x03 control message, sent only to a client that asked for it with a text message
+ * ({@code {"stats": true}} or {@code {"ping": N}}), so clients knowing only 0x01 and 0x02 never
+ * see one:
+ *
+ * <pre>
+ *   0      1
+ *   +------+---------------------------------------------+
+ *   | 0x03 | JSON object, UTF-8 (the rest of the message) |
+ *   +------+---------------------------------------------+
+ * </pre>
+ *
+ * {@code {"type":"stats","stream":S,"server_time_ms":T,"clock":"commit"|"publish","frames":[[frame_seq, time_ms], ...]}}
+ * gives, for the frames committed since the previous stats message (about one per second), the
+ * time each was committed to the ring ({@code clock: commit}, the writer's v2 {@code commit_ns})
+ * or, when the ring has no commit time, published by the poller ({@code clock: publish}); every
+ * time is server wall-clock milliseconds since the Unix epoch.
+ * {@code {"type":"pong","ping":N,"server_time_ms":T}} answers a ping at once.
+ */
+final class ControlMessages {
+    static final byte TYPE_CONTROL = 0x03;
+
+    private ControlMessages() {
+    }
+
+    /** Server wall-clock time in milliseconds since the epoch, with microseconds. */
+    static double epochMs(final Instant now) {
+        return now.getEpochSecond() * 1000.0 + now.getNano() / 1_000_000.0;
+    }
+
+    /**
+     * A stats message; {@code timesNs} are System.nanoTime()-domain (CLOCK_MONOTONIC) and are
+     * turned into wall-clock times against the pair ({@code nowNs}, {@code nowEpochMs}) taken together.
+     */
+    static Buffer stats(final String stream, final String clock, final long nowNs, final double nowEpochMs,
+                        final long[] frameSeqs, final long[] timesNs, final int count) {
+        final JsonArray frames = new JsonArray();
+        for (int i = 0; i < count; i++) {
+            final double timeMs = nowEpochMs - (nowNs - timesNs[i]) / 1_000_000.0;
+            frames.add(new JsonArray().add(frameSeqs[i]).add(Math.round(timeMs * 1000.0) / 1000.0));
+        }
+        return message(new JsonObject().put("type", "stats").put("stream", stream)
+            .put("server_time_ms", nowEpochMs).put("clock", clock).put("frames", frames));
+    }
+
+    static Buffer pong(final double ping, final double nowEpochMs) {
+        return message(new JsonObject().put("type", "pong").put("ping", ping).put("server_time_ms", nowEpochMs));
+    }
+
+    private static Buffer message(final JsonObject body) {
+        final byte[] json = body.encode().getBytes(StandardCharsets.UTF_8);
+        return Buffer.buffer(json.length + 1).appendByte(TYPE_CONTROL).appendBytes(json);
+    }
+}
