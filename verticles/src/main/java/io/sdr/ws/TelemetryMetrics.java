@@ -9,6 +9,8 @@ final class TelemetryMetrics {
     final Counter bytesSent;
     final Counter superseded;
     final Counter overflowed;
+    final Counter groupSuperseded;
+    final Counter groupOverflowed;
     final Counter subscribed;
     final Counter invalidMessages;
     final Counter binaryIgnored;
@@ -22,6 +24,8 @@ final class TelemetryMetrics {
         bytesSent = Counter.builder("sdr.ws.telemetry.bytes.sent").baseUnit("bytes").register(registry);
         superseded = dropped(registry, "superseded");
         overflowed = dropped(registry, "overflow");
+        groupSuperseded = dropped(registry, "group_superseded");
+        groupOverflowed = dropped(registry, "group_overflow");
         subscribed = messages(registry, "subscribe");
         invalidMessages = messages(registry, "invalid");
         binaryIgnored = messages(registry, "binary_ignored");
@@ -35,7 +39,7 @@ final class TelemetryMetrics {
 
     private static Counter dropped(final MeterRegistry registry, final String reason) {
         return Counter.builder("sdr.ws.telemetry.dropped")
-            .description("Telemetry not sent to a lagging client: replaced by a newer value, or too many subjects waiting")
+            .description("Telemetry not sent to a lagging client (or group): replaced by a newer value, or too many subjects waiting")
             .tag("reason", reason).register(registry);
     }
 

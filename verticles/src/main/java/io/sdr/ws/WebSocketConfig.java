@@ -21,7 +21,8 @@ import java.util.List;
  * @param maxClientMessageBytes largest message a client may send; larger ones close the connection
  * @param staleFrameMs        /health reports 503 when a stream has published nothing for this long
  * @param telemetryBudgetBytes telemetry bytes that may wait for one client's socket; more waits latest-per-subject
- * @param telemetryPendingSubjects subjects that may wait per client beyond that budget (oldest dropped)
+ * @param telemetryPendingSubjects subjects that may wait per client beyond that budget, and per group while its event
+ *                            loop is behind (latest value per subject; beyond it the oldest subject is dropped)
  * @param telemetryCacheSubjects latest-value cache for joiners: subjects kept (0 disables)
  * @param telemetryCacheBytes latest-value cache for joiners: bytes kept
  */

@@ -65,7 +65,8 @@ public final class WebSocketVerticle extends VerticleBase {
         }
         TelemetryCodec.register(vertx);
         telemetryMetrics = new TelemetryMetrics(registry);
-        telemetry = new TelemetryFanout(config.telemetryCacheSubjects(), config.telemetryCacheBytes());
+        telemetry = new TelemetryFanout(task -> context.runOnContext(v -> task.run()), config.telemetryCacheSubjects(),
+            config.telemetryCacheBytes(), config.telemetryPendingSubjects(), telemetryMetrics);
         vertx.eventBus().<Telemetry>localConsumer(Addresses.TELEMETRY, message -> telemetry.onTelemetry(message.body()));
 
         final Router router = Router.router(vertx);

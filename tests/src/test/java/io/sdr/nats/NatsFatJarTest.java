@@ -1,0 +1,132 @@
+package io.sdr.nats;
+
+import io.nats.client.Connection;
+import io.sdr.nats.NatsTestKit.ServerProcess;
+import io.sdr.nats.NatsTestKit.TelemetryMessage;
+import io.sdr.nats.NatsTestKit.Viewer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static io.sdr.nats.NatsTestKit.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The built fat jar as a process, pointed at a real nats-server by {@code SDR_NATS_URL}: it starts
+ * without NATS (degraded, still serving), connects when NATS appears, and survives NATS being
+ * killed and restarted, relaying again within 5 s.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(120)
+class NatsFatJarTest {
+    /** The bound: telemetry flows again within 5 s of NATS being back. */
+    private static final long RESUME_BOUND_MS = 5_000;
+
+    @TempDir
+    Path dir;
+
+    private ServerProcess startServer(final String name, final int port, final int natsPort) throws Exception {
+        final JsonObject conf = new JsonObject()
+            .put("streams", new JsonObject().put("main", new JsonObject().put("path", dir.resolve("frames").toString())))
+            .put("websocket", new JsonObject().put("instances", 1).put("staleFrameMs", 3_600_000))
+            .put("nats", new JsonObject().put("reconnectWaitMs", 250))
+            .put("encoder", new JsonObject().put("enabled", false));
+        final ServerProcess server = new ServerProcess(name, Map.of(
+            "SDR_NATS_URL", "nats://127.0.0.1:" + natsPort,
+            "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", conf.encode());
+        server.awaitServing(port);
+        return server;
+    }
+
+    /** Publishes {@code subject} every 50 ms on fresh connections until {@code viewer} gets it; returns what it got. */
+    private static TelemetryMessage publishUntilReceived(final NatsServerProcess nats, final Viewer viewer, final String subject) {
+        final Connection publisher = connect(nats.url());
+        try {
+            final long deadline = System.nanoTime() + PATIENCE.toNanos();
+            for (int i = 0; System.nanoTime() < deadline; i++) {
+                publisher.publish(subject, ("n=" + i).getBytes(StandardCharsets.UTF_8));
+                flush(publisher);
+                final long until = System.nanoTime() + 50_000_000L;
+                while (System.nanoTime() < until) {
+                    final TelemetryMessage m = viewer.first(t -> t.subject().equals(subject));
+                    if (m != null) {
+                        return m;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            throw new AssertionError(viewer.name + " never received " + subject);
+        } finally {
+            close(publisher);
+        }
+    }
+
+    @Test
+    void shouldStartDegradedWithoutNatsAndRelayOnceNatsAppears(final Vertx vertx) throws Exception {
+        final int port = NatsServerProcess.freePort();
+        final int natsPort = NatsServerProcess.freePort();
+        try (ServerProcess server = startServer("sdr-no-nats", port, natsPort);
+             NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
+            // No NATS: degraded, not down; video clients are served.
+            eventually("/health reports the bridge", () -> health(port).getJsonObject("nats") != null);
+            final HttpResult degraded = get(port, "/health");
+            assertEquals(200, degraded.status(), degraded.body());
+            assertEquals("degraded", degraded.json().getString("status"), degraded.body());
+            assertEquals("disconnected", degraded.json().getJsonObject("nats").getString("status"), degraded.body());
+            assertEquals(0.0, metric(port, "sdr_nats_connected"), "sdr_nats_connected");
+            final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
+
+            nats.start();
+            eventually("/health ok with nats connected", () -> {
+                final JsonObject h = health(port);
+                return "ok".equals(h.getString("status")) && "connected".equals(h.getJsonObject("nats").getString("status"));
+            });
+            final TelemetryMessage m = publishUntilReceived(nats, viewer, "telemetry.late.arrival");
+            assertTrue(m.text().startsWith("n="), m.text());
+            assertEquals(1.0, metric(port, "sdr_nats_connected"), "sdr_nats_connected");
+            assertTrue(server.process.isAlive());
+        }
+    }
+
+    @Test
+    void shouldResumeTelemetryWithin5sAfterNatsIsKilledAndRestarted(final Vertx vertx) throws Exception {
+        final int port = NatsServerProcess.freePort();
+        try (NatsServerProcess nats = NatsServerProcess.startOnFreePort();
+             ServerProcess server = startServer("sdr-nats-restart", port, nats.port())) {
+            final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
+            eventually("/health ok", () -> "ok".equals(health(port).getString("status")));
+            publishUntilReceived(nats, viewer, "telemetry.before.restart");
+
+            final long pid = nats.pid();
+            nats.kill();
+            eventually("/health degraded once NATS is gone (pid " + pid + " killed)", () -> {
+                final HttpResult h = get(port, "/health");
+                return h.status() == 200 && "degraded".equals(h.json().getString("status"))
+                    && "disconnected".equals(h.json().getJsonObject("nats").getString("status"));
+            });
+
+            nats.start(); // same port, returns once it accepts connections
+            final long backNs = System.nanoTime();
+            final TelemetryMessage m = publishUntilReceived(nats, viewer, "telemetry.after.restart");
+            final long resumeMs = (m.receivedNs() - backNs) / 1_000_000;
+            System.out.printf("%ntelemetry resumed %d ms after nats-server was back (pid %d -> %d)%n", resumeMs, pid, nats.pid());
+            assertTrue(resumeMs <= RESUME_BOUND_MS, "telemetry resumed after " + resumeMs + " ms, bound " + RESUME_BOUND_MS + " ms");
+            eventually("/health ok again", () -> "ok".equals(health(port).getString("status")));
+            final JsonObject natsHealth = health(port).getJsonObject("nats");
+            assertNotNull(natsHealth);
+            assertTrue(natsHealth.getLong("reconnects") >= 1, "reconnects counted: " + natsHealth);
+            assertTrue(metric(port, "sdr_nats_reconnects_total") >= 1, "sdr_nats_reconnects_total");
+            assertTrue(server.process.isAlive());
+        }
+    }
+}
