@@ -15,17 +15,19 @@ import java.nio.file.Path;
  * when no frame is new: {@code backoff} spins, then yields, then parks from {@code minParkNs}
  * doubling up to {@code maxParkNs} (the seed's adaptive poll; ~0.1 ms p99 at a few % of a core);
  * {@code sleeping} always parks {@code maxParkNs}; {@code yielding} and {@code busy-spin} burn a core.
+ * Whatever the strategy, once no frame has come for {@code pausedAfterMs} the thread parks
+ * {@code pausedParkNs} between polls ({@link PausedStreamIdleStrategy}; 0 turns that off).
  */
 public record PollerConfig(String stream, Path path, boolean crcEnabled, int maxFrameBytes, String idleStrategy,
                            int maxSpins, int maxYields, long minParkNs, long maxParkNs, long idrCoalesceMs,
-                           long fileCheckIntervalMs) {
+                           long fileCheckIntervalMs, long pausedAfterMs, long pausedParkNs) {
 
     public static final String SECTION = "poller";
 
     public static PollerConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
         c.allowOnly("stream", "path", "size", "crc", "maxFrameBytes", "idleStrategy", "maxSpins", "maxYields",
-            "minParkNs", "maxParkNs", "idrCoalesceMs", "fileCheckIntervalMs");
+            "minParkNs", "maxParkNs", "idrCoalesceMs", "fileCheckIntervalMs", "pausedAfterMs", "pausedParkNs");
         final String stream = c.stringValue("stream", "main");
         if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new io.sdr.config.ConfigException(c.key("stream") + "=\"" + stream
@@ -48,10 +50,18 @@ public record PollerConfig(String stream, Path path, boolean crcEnabled, int max
             minPark,
             maxPark,
             c.longValue("idrCoalesceMs", 500, 1, 60_000),
-            c.longValue("fileCheckIntervalMs", 20, 1, 10_000));
+            c.longValue("fileCheckIntervalMs", 20, 1, 10_000),
+            c.longValue("pausedAfterMs", 1_000, 1, 3_600_000),
+            c.longValue("pausedParkNs", 1_000_000, 0, 100_000_000));
     }
 
     public IdleStrategy newIdleStrategy() {
+        final IdleStrategy streaming = newStreamingIdleStrategy();
+        return pausedParkNs == 0 ? streaming
+            : new PausedStreamIdleStrategy(streaming, pausedAfterMs * 1_000_000L, pausedParkNs);
+    }
+
+    private IdleStrategy newStreamingIdleStrategy() {
         switch (idleStrategy) {
             case "sleeping":
                 return new SleepingIdleStrategy(maxParkNs);

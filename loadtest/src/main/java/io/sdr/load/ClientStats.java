@@ -1,0 +1,68 @@
+package io.sdr.load;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * What one load client saw. Written only by the client's event loop; read by the main thread
+ * after a task on that loop has run (see {@link LoadClients#quiesce()}), which orders the reads
+ * after the writes.
+ */
+final class ClientStats {
+    /** How a client reads: as fast as it can, at a limited byte rate, or not at all during the window. */
+    enum Kind { HEALTHY, SLOW, STALLED }
+
+    final int id;
+    final Kind kind;
+
+    // Join: System.nanoTime() of each step, 0 until it happens.
+    long connectStartNs;
+    long openNs;
+    long firstFrameNs;
+    long firstKeyframeNs;
+    /** The first video message was not a keyframe (breaks the keyframe-first contract). */
+    boolean firstNotKeyframe;
+    /** Close code received from the server (or -1 for a connection lost without a close frame), 0 while open. */
+    int closeCode;
+    String failure;
+
+    // Whole connection.
+    long lastSeq;
+    long framesTotal;
+
+    // Measurement window only.
+    long frames;
+    long keyframes;
+    long bytes;
+    /** Frames missing between consecutive received frame_seqs. */
+    long dropped;
+    /** Gaps after which the next frame was a keyframe: the server resynced this client. */
+    long keyframeWaits;
+    /** Gaps not ending at a keyframe (must not happen: a client resumes only at a keyframe). */
+    long gapsWithoutKeyframe;
+    /** Latency of each frame in the window; owned by this client (merged per kind at the end). */
+    final Histogram latencyNs = LoadClients.newLatencyHistogram();
+
+    // Stalled clients: they stop reading when the window opens and resume at their own time.
+    boolean paused;
+    boolean resumed;
+    long resumeAtNs;
+    long resumeFirstAgeNs = -1;
+    long resumeMaxAgeNs;
+    long resumeStaleBytes;
+    long resumeStaleFrames;
+    long resumeFrames;
+
+    ClientStats(final int id, final Kind kind) {
+        this.id = id;
+        this.kind = kind;
+    }
+
+    boolean joined() {
+        return firstKeyframeNs != 0;
+    }
+
+    /** Time from the WebSocket being open (101 received) to the first keyframe, or -1. */
+    long joinNs() {
+        return firstKeyframeNs == 0 || openNs == 0 ? -1 : firstKeyframeNs - openNs;
+    }
+}

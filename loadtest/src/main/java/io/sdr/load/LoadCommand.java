@@ -1,0 +1,207 @@
+package io.sdr.load;
+
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code java -jar loadtest/target/sdr-load.jar [options]}: drives the transport server with a ring
+ * writer and N WebSocket clients on this host, then prints what they measured (docs/BENCHMARKS.md).
+ * Bounded: at most {@value #MAX_CLIENTS} clients and {@value #MAX_DURATION_S} s of measurement;
+ * loopback only; a watchdog ends the process if a run overstays.
+ */
+@Command(name = "sdr-load", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Fan-out load tool: a v2 ring writer + N WebSocket clients against a self-started "
+        + "(default) or running transport server on loopback. Prints a table, or JSON with --json.")
+public final class LoadCommand implements Callable<Integer> {
+    static final int MAX_CLIENTS = 5000;
+    static final int MAX_DURATION_S = 600;
+
+    @Option(names = "--clients", description = "WebSocket clients in total (default ${DEFAULT-VALUE}, max 5000)")
+    int clients = 100;
+    @Option(names = "--stalled", description = "of which stop reading when the window opens (default ${DEFAULT-VALUE})")
+    int stalled;
+    @Option(names = "--slow", description = "of which read at --slow-rate from the start (default ${DEFAULT-VALUE})")
+    int slow;
+    @Option(names = "--slow-rate", description = "bytes/s a slow client reads (default: half the stream's average rate)")
+    long slowRate;
+
+    @Option(names = "--fps", description = "frames per second written to the ring; 0 writes none (idle) (default ${DEFAULT-VALUE})")
+    double fps = 60;
+    @Option(names = "--frame-bytes", description = "payload bytes of a non-key frame (default ${DEFAULT-VALUE})")
+    int frameBytes = 12_500;
+    @Option(names = "--keyframe-bytes", description = "payload bytes of a keyframe (default: --frame-bytes)")
+    int keyframeBytes;
+    @Option(names = "--gop", description = "a keyframe every N frames (default ${DEFAULT-VALUE})")
+    int gop = 60;
+    @Option(names = "--ring-slots", description = "v2 ring slot count, a power of two (default ${DEFAULT-VALUE})")
+    int ringSlots = 64;
+
+    @Option(names = "--duration", description = "seconds measured (default ${DEFAULT-VALUE}, max 600)")
+    int durationS = 10;
+    @Option(names = "--warmup", description = "seconds between the last join and the window (default ${DEFAULT-VALUE})")
+    int warmupS = 3;
+    @Option(names = "--connect-rate", description = "connects per second (default ${DEFAULT-VALUE})")
+    double connectRate = 500;
+    @Option(names = "--connect-timeout", description = "seconds to wait for every client to join (default ${DEFAULT-VALUE})")
+    int connectTimeoutS = 30;
+    @Option(names = "--stall-ms", description = "stalled clients stop reading when the window opens; the k-th of n "
+        + "resumes STALL*k/n ms later (default: the window's length)")
+    long stallMs;
+    @Option(names = "--resume", description = "ms the run goes on after the last stalled client resumed (default ${DEFAULT-VALUE})")
+    int resumeMs = 1000;
+    @Option(names = "--event-loops", description = "client event loops (default: available processors)")
+    int eventLoops = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--rcvbuf", description = "client SO_RCVBUF bytes; 0 = kernel default (default ${DEFAULT-VALUE})")
+    int rcvBuf;
+    @Option(names = "--stalled-rcvbuf", description = "SO_RCVBUF bytes of stalled clients only; small, so what they "
+        + "find queued on resume is the server's share (default: as --rcvbuf)")
+    int stalledRcvBuf;
+    @Option(names = "--read-chunk", description = "largest read per syscall of a healthy client (default ${DEFAULT-VALUE})")
+    int readChunk = 256 * 1024;
+    @Option(names = "--sample-ms", description = "server CPU/RSS sampling interval (default ${DEFAULT-VALUE})")
+    int sampleMs = 1000;
+
+    @Option(names = "--server-jar", description = "fat jar to start (default ${DEFAULT-VALUE})")
+    Path serverJar = Path.of("verticles/target/sdr-transport.jar");
+    @Option(names = "--server-jvm-opt", description = "JVM option for the started server (repeatable), e.g. -Xmx1g")
+    List<String> serverJvmOptions = new ArrayList<>();
+    @Option(names = "--server-arg", description = "extra launcher argument for the started server (repeatable), "
+        + "e.g. --server-arg=-options --server-arg='{\"preferNativeTransport\":true}'")
+    List<String> serverArgs = new ArrayList<>();
+    @Option(names = "--server-conf", description = "JSON (inline or @file) merged per section into the started server's conf, "
+        + "e.g. '{\"websocket\":{\"sendBufferBytes\":32768}}'")
+    String serverConf;
+    @Option(names = "--server-log", description = "where the started server's output goes (default: a temp file, printed)")
+    Path serverLog;
+
+    @Option(names = "--url", description = "target a running server instead: ws://127.0.0.1:PORT/stream/ws (needs --ring)")
+    URI url;
+    @Option(names = "--ring", description = "with --url: the ring file the server reads (this tool re-creates it as v2)")
+    Path ring;
+    @Option(names = "--server-pid", description = "with --url: PID of the server, for CPU and RSS")
+    long serverPid;
+
+    @Option(names = "--label", description = "scenario name in the output")
+    String label = "";
+    @Option(names = "--json", description = "print JSON instead of the table")
+    boolean json;
+    @Option(names = "--json-file", description = "also write the JSON result here")
+    Path jsonFile;
+    @Option(names = "--table", arity = "1..*", description = "only print the tables of JSON results written earlier")
+    List<Path> tables;
+
+    public static void main(final String[] args) {
+        System.exit(new CommandLine(new LoadCommand()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (tables != null) {
+            for (final Path table : tables) {
+                System.out.println(Report.table(new JsonObject(Files.readString(table))));
+            }
+            return 0;
+        }
+        final String problem = validate();
+        if (problem != null) {
+            System.err.println("sdr-load: " + problem);
+            return 2;
+        }
+        final Watchdog watchdog = Watchdog.start(warmupS + durationS + connectTimeoutS + (stallMs + resumeMs) / 1000 + 90);
+        try {
+            final JsonObject result = new LoadRun(this).run();
+            if (jsonFile != null) {
+                Files.writeString(jsonFile, result.encodePrettily() + "\n");
+            }
+            System.out.println(json ? result.encodePrettily() : Report.table(result));
+            return result.getString("error") == null ? 0 : 1;
+        } finally {
+            watchdog.cancel();
+        }
+    }
+
+    private String validate() throws IOException {
+        if (clients < 0 || clients > MAX_CLIENTS) {
+            return "--clients=" + clients + ": must be in [0, " + MAX_CLIENTS + "]";
+        }
+        if (stalled < 0 || slow < 0 || stalled + slow > clients) {
+            return "--stalled=" + stalled + ", --slow=" + slow + ": must be >= 0 and together <= --clients=" + clients;
+        }
+        if (durationS < 1 || durationS > MAX_DURATION_S) {
+            return "--duration=" + durationS + ": must be in [1, " + MAX_DURATION_S + "]";
+        }
+        if (warmupS < 0 || warmupS > 60 || connectTimeoutS < 1 || connectTimeoutS > 120 || resumeMs < 0 || resumeMs > 10_000) {
+            return "--warmup must be in [0, 60], --connect-timeout in [1, 120], --resume in [0, 10000]";
+        }
+        if (fps < 0 || fps > 10_000 || gop < 1 || frameBytes < 8 || keyframeBytes < 0 || connectRate <= 0) {
+            return "--fps must be in [0, 10000], --gop >= 1, --frame-bytes >= 8, --connect-rate > 0";
+        }
+        if (stallMs < 0 || stallMs > 600_000) {
+            return "--stall-ms=" + stallMs + ": must be in [0, 600000]";
+        }
+        if (eventLoops < 1 || eventLoops > 64 || sampleMs < 100) {
+            return "--event-loops must be in [1, 64], --sample-ms >= 100";
+        }
+        if (url != null) {
+            if (!"ws".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {
+                return "--url=" + url + ": must be ws://HOST:PORT/PATH";
+            }
+            if (!InetAddress.getByName(url.getHost()).isLoopbackAddress()) {
+                return "--url=" + url + ": loopback only (127.0.0.1, ::1, localhost)";
+            }
+            if (ring == null) {
+                return "--url needs --ring (the ring file that server reads)";
+            }
+        } else if (!Files.isRegularFile(serverJar)) {
+            return "--server-jar=" + serverJar + ": not found (mvn -B -q package -DskipTests builds it)";
+        }
+        if (keyframeBytes == 0) {
+            keyframeBytes = frameBytes;
+        }
+        return null;
+    }
+
+    /** Average payload bytes per second the writer produces. */
+    double streamBytesPerSecond() {
+        return fps * (keyframeBytes + (gop - 1.0) * frameBytes) / gop;
+    }
+
+    /** Ends the JVM if a run overstays its bound (a wedged server or event loop must not hang a session). */
+    static final class Watchdog {
+        private final Thread thread;
+
+        private Watchdog(final Thread thread) {
+            this.thread = thread;
+        }
+
+        static Watchdog start(final long seconds) {
+            final Thread thread = new Thread(() -> {
+                try {
+                    Thread.sleep(seconds * 1000);
+                    System.err.println("sdr-load: run exceeded " + seconds + " s, exiting");
+                    System.exit(3);
+                } catch (final InterruptedException cancelled) {
+                    // Finished in time.
+                }
+            }, "sdr-load-watchdog");
+            thread.setDaemon(true);
+            thread.start();
+            return new Watchdog(thread);
+        }
+
+        void cancel() {
+            thread.interrupt();
+        }
+    }
+}

@@ -1,0 +1,301 @@
+package io.sdr.load;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One run: ring and (optionally) server up, writer started, clients joined, warm-up, the measured
+ * window with CPU/RSS sampling and /metrics scraped at both ends, stalled clients resumed, then
+ * everything stopped and the figures put together ({@link Report}).
+ */
+final class LoadRun {
+    private final LoadCommand o;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    LoadRun(final LoadCommand options) {
+        this.o = options;
+    }
+
+    JsonObject run() throws IOException {
+        final JsonObject result = new JsonObject().put("label", o.label).put("machine", machine());
+        result.put("scenario", scenario());
+        final Path tempDir = Files.createTempDirectory(Files.isWritable(Path.of("/dev/shm")) ? Path.of("/dev/shm")
+            : Path.of(System.getProperty("java.io.tmpdir")), "sdr-load-");
+        final Path ringPath = o.url == null ? tempDir.resolve("frames") : o.ring;
+        ServerProcess server = null;
+        RingFeeder feeder = null;
+        LoadClients clients = null;
+        final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            final Thread t = new Thread(r, "sdr-load-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            feeder = new RingFeeder(ringPath, o.fps, o.frameBytes, o.keyframeBytes, o.gop, o.ringSlots);
+            final int port;
+            final long pid;
+            if (o.url == null) {
+                // Not under tempDir (deleted at the end): the log is kept for diagnosis.
+                final Path log = o.serverLog != null ? o.serverLog : Path.of(System.getProperty("java.io.tmpdir"))
+                    .resolve("sdr-load-server-" + ProcessHandle.current().pid() + ".log");
+                final JsonObject conf = ServerProcess.conf(ringPath, Math.max(1000, o.clients + 10), serverOverrides());
+                server = ServerProcess.start(o.serverJar.toAbsolutePath(), o.serverJvmOptions, o.serverArgs, conf, ringPath, log);
+                result.put("server", new JsonObject().put("started", true).put("conf", conf).put("jvm_options", new JsonArray(o.serverJvmOptions))
+                    .put("args", new JsonArray(o.serverArgs)));
+                if (!server.awaitReady(http, Duration.ofSeconds(60))) {
+                    return result.put("error", "server did not become ready; log: " + server.log);
+                }
+                port = server.port;
+                pid = server.pid();
+            } else {
+                port = o.url.getPort();
+                pid = o.serverPid;
+                result.put("server", new JsonObject().put("started", false).put("url", o.url.toString()));
+            }
+            if (o.fps > 0) {
+                feeder.start();
+            }
+            clients = new LoadClients(new InetSocketAddress("127.0.0.1", port),
+                o.url == null ? "/stream/ws" : pathOf(o.url), o.clients, o.slow, o.stalled,
+                o.slowRate > 0 ? o.slowRate : (long) Math.max(1024, o.streamBytesPerSecond() / 2), o.eventLoops,
+                o.rcvBuf, o.stalledRcvBuf > 0 ? o.stalledRcvBuf : o.rcvBuf, o.readChunk, (long) (2e9 / Math.max(o.fps, 1)));
+            final long joinStartNs = System.nanoTime();
+            clients.connectAll(o.connectRate);
+            final long deadline = joinStartNs + TimeUnit.SECONDS.toNanos(o.connectTimeoutS);
+            while (o.fps > 0 && clients.joined.get() + clients.closed.get() < o.clients && System.nanoTime() - deadline < 0) {
+                LockSupport.parkNanos(20_000_000L);
+            }
+            result.put("join_phase_s", round((System.nanoTime() - joinStartNs) / 1e9, 2));
+            // Scraped once a second while warming up: the server's JIT compiles the scrape path now,
+            // not inside the window (a first scrape costs the server ~1 s of C2 time).
+            for (int s = 0; s < o.warmupS; s++) {
+                ServerMetrics.scrape(http, port);
+                sleepSeconds(1);
+            }
+
+            // ---- the window ----
+            final double loadAtStart = ProcStats.loadAverage();
+            final ServerMetrics.Scrape before = ServerMetrics.scrape(http, port);
+            final List<double[]> samples = new ArrayList<>();
+            final long[] machineBefore = ProcStats.machineTicks();
+            final double toolCpuBefore = ProcStats.cpuSeconds(ProcessHandle.current().pid());
+            final long framesBefore = feeder.framesWritten();
+            final long windowStartNs = System.nanoTime();
+            final long stallMs = o.stallMs > 0 ? o.stallMs : o.durationS * 1000L;
+            clients.startWindow(stallMs);
+            sample(samples, pid, windowStartNs);
+            sampler.scheduleAtFixedRate(() -> sample(samples, pid, windowStartNs), o.sampleMs, o.sampleMs, TimeUnit.MILLISECONDS);
+            sleepSeconds(o.durationS);
+            final long windowEndNs = System.nanoTime();
+            clients.endWindow();
+            sampler.shutdownNow();
+            sampler.awaitTermination(2, TimeUnit.SECONDS);
+            sample(samples, pid, windowStartNs);
+            final long framesAfter = feeder.framesWritten();
+            final double toolCpuAfter = ProcStats.cpuSeconds(ProcessHandle.current().pid());
+            final long[] machineAfter = ProcStats.machineTicks();
+            final ServerMetrics.Scrape after = ServerMetrics.scrape(http, port);
+            final double windowS = (windowEndNs - windowStartNs) / 1e9;
+
+            if (o.stalled > 0) {
+                // The last stalled clients resume at the window's end (or later with --stall-ms): let them read.
+                final long leftMs = Math.max(0, stallMs - (windowEndNs - windowStartNs) / 1_000_000);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(leftMs + o.resumeMs));
+            }
+            clients.quiesce();
+
+            result.put("window_s", round(windowS, 3)).put("load_average_1m_at_start", loadAtStart);
+            result.put("writer", new JsonObject()
+                .put("fps", round((framesAfter - framesBefore) / windowS, 2))
+                .put("frames", framesAfter - framesBefore)
+                .put("late_frames_total", feeder.lateFrames())
+                .put("write_mean_us", round(feeder.meanWriteNs() / 1e3, 1))
+                .put("write_max_us", round(feeder.maxWriteNs() / 1e3, 1)));
+            final Report report = new Report(clients, windowS, o.fps);
+            result.put("kinds", report.kinds());
+            result.put("delivered", report.delivered());
+            result.put("healthy_max_latency_ms_by_second", report.maxLatencyBySecond());
+            result.put("other_messages", clients.otherMessages.get());
+            final double delivered = result.getJsonObject("delivered").getDouble("bytes");
+            result.put("server_process", serverProcess(samples, pid, windowS, delivered));
+            result.put("server_metrics", serverMetrics(before, after, windowS));
+            result.put("load_tool", new JsonObject().put("cpu_cores", round((toolCpuAfter - toolCpuBefore) / windowS, 3)));
+            result.put("machine_cpu_cores", machineCpu(machineBefore, machineAfter, windowS));
+            if (server != null && !server.isAlive()) {
+                result.put("error", "server exited during the run; log: " + server.log);
+            }
+            return result;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return result.put("error", "interrupted");
+        } finally {
+            sampler.shutdownNow();
+            if (clients != null) {
+                clients.close();
+            }
+            if (feeder != null) {
+                feeder.close();
+            }
+            if (server != null) {
+                server.close();
+                result.getJsonObject("server").put("log", server.log.toString());
+            }
+            deleteQuietly(tempDir);
+        }
+    }
+
+    private JsonObject serverOverrides() throws IOException {
+        if (o.serverConf == null) {
+            return new JsonObject();
+        }
+        final String text = o.serverConf.startsWith("@") ? Files.readString(Path.of(o.serverConf.substring(1))) : o.serverConf;
+        return new JsonObject(text);
+    }
+
+    private static String pathOf(final java.net.URI url) {
+        final String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/stream/ws" : url.getRawPath();
+        return url.getRawQuery() == null ? path : path + "?" + url.getRawQuery();
+    }
+
+    private JsonObject scenario() {
+        return new JsonObject()
+            .put("clients", o.clients).put("healthy", o.clients - o.slow - o.stalled).put("slow", o.slow).put("stalled", o.stalled)
+            .put("slow_rate_bytes_per_s", o.slowRate > 0 ? o.slowRate : (long) Math.max(1024, o.streamBytesPerSecond() / 2))
+            .put("fps", o.fps).put("frame_bytes", o.frameBytes).put("keyframe_bytes", o.keyframeBytes).put("gop", o.gop)
+            .put("stream_mbit_per_s", round(o.streamBytesPerSecond() * 8 / 1e6, 2))
+            .put("rcvbuf", o.rcvBuf).put("stalled_rcvbuf", o.stalledRcvBuf)
+            .put("duration_s", o.durationS).put("warmup_s", o.warmupS).put("event_loops", o.eventLoops);
+    }
+
+    private static synchronized void sample(final List<double[]> samples, final long pid, final long startNs) {
+        if (pid <= 0) {
+            return;
+        }
+        samples.add(new double[] {(System.nanoTime() - startNs) / 1e9, ProcStats.cpuSeconds(pid), ProcStats.rssBytes(pid)});
+    }
+
+    private static JsonObject serverProcess(final List<double[]> samples, final long pid, final double windowS,
+                                            final double deliveredBytes) {
+        final JsonObject out = new JsonObject().put("pid", pid);
+        if (samples.size() < 2) {
+            return out;
+        }
+        samples.sort(Comparator.comparingDouble(s -> s[0]));
+        final double[] first = samples.get(0);
+        final double[] last = samples.get(samples.size() - 1);
+        final double cpu = last[1] - first[1];
+        double max = 0;
+        double min = Double.MAX_VALUE;
+        final JsonArray series = new JsonArray();
+        for (final double[] s : samples) {
+            max = Math.max(max, s[2]);
+            min = Math.min(min, s[2]);
+            series.add(new JsonArray().add(round(s[0], 1)).add(round(s[2] / 1048576.0, 1)).add(round(s[1], 2)));
+        }
+        out.put("cpu_cores", round(cpu / windowS, 3))
+            .put("cpu_s_per_gb_delivered", deliveredBytes > 0 ? round(cpu / (deliveredBytes / 1e9), 3) : null)
+            .put("rss_mb", new JsonObject().put("start", round(first[2] / 1048576.0, 1)).put("min", round(min / 1048576.0, 1))
+                .put("max", round(max / 1048576.0, 1)).put("end", round(last[2] / 1048576.0, 1))
+                .put("slope_mb_per_min", round(slope(samples) * 60 / 1048576.0, 2)))
+            .put("samples_t_s_rss_mb_cpu_s", series);
+        return out;
+    }
+
+    /** Least-squares slope of RSS over time (bytes per second), over the second half of the window. */
+    private static double slope(final List<double[]> samples) {
+        final List<double[]> half = samples.subList(samples.size() / 2, samples.size());
+        if (half.size() < 2) {
+            return 0;
+        }
+        double sx = 0;
+        double sy = 0;
+        for (final double[] s : half) {
+            sx += s[0];
+            sy += s[2];
+        }
+        final double mx = sx / half.size();
+        final double my = sy / half.size();
+        double num = 0;
+        double den = 0;
+        for (final double[] s : half) {
+            num += (s[0] - mx) * (s[2] - my);
+            den += (s[0] - mx) * (s[0] - mx);
+        }
+        return den == 0 ? 0 : num / den;
+    }
+
+    private static JsonObject serverMetrics(final ServerMetrics.Scrape before, final ServerMetrics.Scrape after,
+                                            final double windowS) {
+        if (!before.ok || !after.ok) {
+            return new JsonObject().put("error", "/metrics not readable");
+        }
+        final String main = "stream=\"main\"";
+        return new JsonObject()
+            .put("commit_to_publish", ServerMetrics.histogram(before, after, "sdr_ring_commit_to_publish_seconds", main))
+            .put("publish_to_written", ServerMetrics.histogram(before, after, "sdr_ws_publish_to_written_seconds", main))
+            .put("commit_to_written", ServerMetrics.histogram(before, after, "sdr_ws_commit_to_written_seconds", main))
+            .put("frames_sent", delta(before, after, "sdr_ws_frames_sent_total"))
+            .put("bytes_sent_gb_per_s", round(delta(before, after, "sdr_ws_bytes_sent_bytes_total") / 1e9 / windowS, 3))
+            .put("dropped_lagging", delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"lagging\""))
+            .put("dropped_awaiting_keyframe", delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"awaiting_keyframe\""))
+            .put("closed_idr_timeout", delta(before, after, "sdr_ws_closed_total", "reason=\"idr_timeout\""))
+            .put("ring_frames_lost", delta(before, after, "sdr_ring_frames_lost_total"));
+    }
+
+    private static long delta(final ServerMetrics.Scrape before, final ServerMetrics.Scrape after, final String name,
+                              final String... labels) {
+        return Math.round(after.sum(name, labels) - before.sum(name, labels));
+    }
+
+    private static JsonObject machineCpu(final long[] before, final long[] after, final double windowS) {
+        final String[] names = {"user", "system", "irq_softirq", "idle", "steal"};
+        final JsonObject out = new JsonObject();
+        for (int i = 0; i < names.length; i++) {
+            out.put(names[i], round((after[i] - before[i]) / ProcStats.TICKS_PER_SECOND / windowS, 2));
+        }
+        return out;
+    }
+
+    private static JsonObject machine() {
+        String model = "";
+        try {
+            model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("");
+        } catch (final IOException ignored) {
+            // Not Linux: left empty.
+        }
+        return new JsonObject().put("nproc", Runtime.getRuntime().availableProcessors()).put("cpu", model)
+            .put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+    }
+
+    private static void sleepSeconds(final int seconds) throws InterruptedException {
+        Thread.sleep(seconds * 1000L);
+    }
+
+    static double round(final double value, final int digits) {
+        final double scale = Math.pow(10, digits);
+        return Math.round(value * scale) / scale;
+    }
+
+    private static void deleteQuietly(final Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (final IOException ignored) {
+            // A temp dir left in /dev/shm is harmless and small once the ring file is gone.
+        }
+    }
+}

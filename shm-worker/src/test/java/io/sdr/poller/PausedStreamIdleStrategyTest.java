@@ -1,0 +1,84 @@
+package io.sdr.poller;
+
+import io.vertx.core.json.JsonObject;
+import org.agrona.concurrent.IdleStrategy;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PausedStreamIdleStrategyTest {
+    private static final long MS = 1_000_000L;
+
+    /** Records what the wrapped strategy was asked to do. */
+    private static final class Recording implements IdleStrategy {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public void idle(final int workCount) {
+            calls.add("idle(" + workCount + ")");
+        }
+
+        @Override
+        public void idle() {
+            calls.add("idle");
+        }
+
+        @Override
+        public void reset() {
+            calls.add("reset");
+        }
+    }
+
+    @Test
+    void shouldUseTheStreamingStrategyWhileFramesFlowAndParkLongOnceTheyStop() {
+        final long[] now = {0};
+        final List<Long> parks = new ArrayList<>();
+        final Recording streaming = new Recording();
+        final PausedStreamIdleStrategy idle = new PausedStreamIdleStrategy(streaming, 1_000 * MS, 1 * MS,
+            () -> now[0], parks::add);
+
+        now[0] = 10 * MS;
+        idle.idle(1);
+        now[0] = 20 * MS;
+        idle.idle(0);
+        assertEquals(List.of("reset", "idle"), streaming.calls, "a frame resets the backoff; no frame backs off");
+        assertEquals(List.of(), parks);
+
+        now[0] = 1_011 * MS;
+        idle.idle(0);
+        assertEquals(List.of(1 * MS), parks, "no frame for over a second: one long park");
+        assertEquals(2, streaming.calls.size(), "the streaming strategy is not asked while paused");
+
+        now[0] = 1_012 * MS;
+        idle.idle(1);
+        idle.idle(0);
+        assertEquals(List.of("reset", "idle", "reset", "idle"), streaming.calls, "the next frame ends the pause");
+        assertEquals(1, parks.size());
+    }
+
+    @Test
+    void shouldCountTheTimeBeforeTheFirstFrameAsAPause() {
+        final long[] now = {5 * MS};
+        final List<Long> parks = new ArrayList<>();
+        final PausedStreamIdleStrategy idle = new PausedStreamIdleStrategy(new Recording(), 1_000 * MS, 2 * MS,
+            () -> now[0], parks::add);
+        now[0] = 2_000 * MS;
+        idle.idle(0);
+        assertEquals(List.of(2 * MS), parks, "a ring nobody writes is a paused stream");
+    }
+
+    @Test
+    void shouldWrapEveryStrategyUnlessPausedParkIsZero() {
+        final PollerConfig wrapped = PollerConfig.from(new JsonObject());
+        assertTrue(wrapped.newIdleStrategy() instanceof PausedStreamIdleStrategy);
+        assertEquals(1_000, wrapped.pausedAfterMs());
+        assertEquals(1_000_000, wrapped.pausedParkNs());
+        final PollerConfig plain = PollerConfig.from(new JsonObject().put("pausedParkNs", 0).put("idleStrategy", "sleeping"));
+        assertSame(org.agrona.concurrent.SleepingIdleStrategy.class, plain.newIdleStrategy().getClass());
+    }
+}
