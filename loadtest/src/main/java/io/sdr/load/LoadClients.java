@@ -58,6 +58,9 @@ final class LoadClients implements AutoCloseable {
     final AtomicInteger joined = new AtomicInteger();
     final AtomicInteger closed = new AtomicInteger();
     final AtomicLong otherMessages = new AtomicLong();
+    /** Frames whose latency was measured from the writer's payload timestamp (slot already reused). */
+    final AtomicLong writerClockFrames = new AtomicLong();
+    private final CommitClock commitClock;
 
     // The window: set by the main thread, read by every event loop.
     private volatile boolean measuring;
@@ -67,7 +70,9 @@ final class LoadClients implements AutoCloseable {
 
     LoadClients(final InetSocketAddress address, final String path, final int clientCount, final int slowCount,
                 final int stalledCount, final long slowBytesPerSecond, final int eventLoops, final int rcvBufBytes,
-                final int stalledRcvBufBytes, final int readChunkBytes, final long staleAgeNs) {
+                final int stalledRcvBufBytes, final int readChunkBytes, final long staleAgeNs,
+                final CommitClock commitClock) {
+        this.commitClock = commitClock;
         this.address = address;
         this.hostHeader = address.getHostString() + ":" + address.getPort();
         this.path = path;
@@ -163,7 +168,12 @@ final class LoadClients implements AutoCloseable {
         }
         final long previous = c.lastSeq;
         c.lastSeq = seq;
-        final long ageNs = writerNs == 0 ? -1 : nowNs - writerNs;
+        long commitNs = commitClock == null ? -1 : commitClock.commitNs(seq);
+        if (commitNs < 0) {
+            writerClockFrames.incrementAndGet();
+            commitNs = writerNs;
+        }
+        final long ageNs = commitNs == 0 ? -1 : nowNs - commitNs;
         if (c.kind == ClientStats.Kind.STALLED && c.paused) {
             // What a stalled client finds once it reads again: the frames older than two frame
             // intervals were queued for it (server queue, both kernels' buffers) while it stalled.

@@ -39,6 +39,7 @@ final class LoadRun {
         ServerProcess server = null;
         RingFeeder feeder = null;
         LoadClients clients = null;
+        CommitClock commitClock = null;
         final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread t = new Thread(r, "sdr-load-sampler");
             t.setDaemon(true);
@@ -72,7 +73,8 @@ final class LoadRun {
             clients = new LoadClients(new InetSocketAddress("127.0.0.1", port),
                 o.url == null ? "/stream/ws" : pathOf(o.url), o.clients, o.slow, o.stalled,
                 o.slowRate > 0 ? o.slowRate : (long) Math.max(1024, o.streamBytesPerSecond() / 2), o.eventLoops,
-                o.rcvBuf, o.stalledRcvBuf > 0 ? o.stalledRcvBuf : o.rcvBuf, o.readChunk, (long) (2e9 / Math.max(o.fps, 1)));
+                o.rcvBuf, o.stalledRcvBuf > 0 ? o.stalledRcvBuf : o.rcvBuf, o.readChunk, (long) (2e9 / Math.max(o.fps, 1)),
+                commitClock = new CommitClock(ringPath));
             final long joinStartNs = System.nanoTime();
             clients.connectAll(o.connectRate);
             final long deadline = joinStartNs + TimeUnit.SECONDS.toNanos(o.connectTimeoutS);
@@ -130,6 +132,7 @@ final class LoadRun {
             result.put("delivered", report.delivered());
             result.put("healthy_max_latency_ms_by_second", report.maxLatencyBySecond());
             result.put("other_messages", clients.otherMessages.get());
+            result.put("frames_timed_by_writer_clock", clients.writerClockFrames.get());
             final double delivered = result.getJsonObject("delivered").getDouble("bytes");
             result.put("server_process", serverProcess(samples, pid, windowS, delivered));
             result.put("server_metrics", serverMetrics(before, after, windowS));
@@ -149,6 +152,9 @@ final class LoadRun {
             }
             if (feeder != null) {
                 feeder.close();
+            }
+            if (commitClock != null) {
+                commitClock.close();
             }
             if (server != null) {
                 server.close();
