@@ -47,11 +47,17 @@ wait_for_quiet() {
   echo "load average still $(cut -d' ' -f1 /proc/loadavg), steal $(steal_percent)%: running anyway" >&2
 }
 
-load() { # NAME ARGS...: one run of the tool
+load() { # NAME ARGS...: one run of the tool; again (3 tries at most) if the hypervisor stole > 0.05 cores
   local name=$1; shift
-  wait_for_quiet
-  echo "== $name: java -jar $JAR $*" >&2
-  java -jar "$JAR" --server-jar "$SERVER_JAR" --label "$name" --json-file "$OUT/$name.json" "$@"
+  local try steal
+  for try in 1 2 3; do
+    wait_for_quiet
+    echo "== $name (try $try): java -jar $JAR $*" >&2
+    java -jar "$JAR" --server-jar "$SERVER_JAR" --label "$name" --json-file "$OUT/$name.json" "$@"
+    steal=$(grep -o '"steal" : [0-9.]*' "$OUT/$name.json" | grep -o '[0-9.]*$' || echo 0)
+    if awk -v s="$steal" 'BEGIN { exit !(s <= 0.05) }'; then return 0; fi
+    echo "$name: the hypervisor stole $steal cores during the window: again" >&2
+  done
 }
 
 # 1080p60-sized frames at ~6 Mbit/s: P-frames 11 000 B, a keyframe of 88 000 B every 60 frames.
@@ -63,7 +69,7 @@ WARM="--warmup 30"
 
 scenario() {
   case "$1" in
-    idle)         load idle --clients 0 --fps 0 --duration 30 --warmup 10 ;;
+    idle)         load idle --clients 0 --fps 0 --duration 30 --warmup 30 ;;
     1080p60)      load 1080p60-100 --clients 100 $P1080 --duration 30 $WARM ;;
     720p30)       load 720p30-1000 --clients 1000 $P720 --duration 30 $WARM --connect-rate 200 ;;
     # 10 of 100 stop reading for the whole window (the k-th resumes at 3k s): the healthy 90 against 1080p60.
@@ -75,7 +81,9 @@ scenario() {
                     --server-conf "$TUNED" ;;
     slow)         load slow-100-10 --clients 100 --slow 10 $P1080 --duration 30 $WARM ;;
     150k)         load 150k-100 --clients 100 --fps 60 --frame-bytes 150000 --gop 60 --duration 30 $WARM ;;
-    maxrate)      load maxrate-100 --clients 100 --fps 300 --frame-bytes 150000 --gop 60 --duration 20 $WARM ;;
+    # Max rate: 150 KB frames to 100 clients at 150 fps (2.25 GB/s offered) and 200 fps (3 GB/s).
+    maxrate-150)  load maxrate-150 --clients 100 --fps 150 --frame-bytes 150000 --gop 60 --duration 20 $WARM ;;
+    maxrate)      load maxrate-200 --clients 100 --fps 200 --frame-bytes 150000 --gop 60 --duration 20 $WARM ;;
     iperf3)
       wait_for_quiet
       port=$((20000 + RANDOM % 20000))
@@ -89,6 +97,6 @@ scenario() {
 }
 
 if [ $# -eq 0 ]; then
-  set -- idle 1080p60 720p30 stalled stale stale-tuned slow 150k iperf3 maxrate
+  set -- idle 1080p60 720p30 stalled stale stale-tuned slow 150k iperf3 maxrate-150 maxrate
 fi
 for s in "$@"; do scenario "$s"; done
