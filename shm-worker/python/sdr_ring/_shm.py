@@ -125,3 +125,39 @@ class ReadMapping:
             self.mm.close()
         except (BufferError, ValueError):
             pass
+
+
+class _Closing:
+    """Context-manager support: ``with Writer(...) as w:`` closes the mapping on exit."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class MappedWriter(_Closing):
+    """Base of the writers: they hold a read-write mapping ``_mm`` and its ``_u64`` view."""
+
+    _mm = None
+
+    def close(self) -> None:
+        if self._mm is not None:
+            self._u64.release()
+            self._mm.close()
+            self._mm = None
+
+
+class MappedReader(_Closing):
+    """Base of the readers: they hold a :class:`ReadMapping` ``_map`` (None while no file)."""
+
+    _map = None
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None

@@ -11,7 +11,7 @@ The reader returns the latest committed frame ("latest wins").
 
 from typing import Optional, Tuple
 
-from ._shm import ReadMapping, U64Access, create_mapped_file
+from ._shm import MappedReader, MappedWriter, ReadMapping, U64Access, create_mapped_file
 from .protocol import (
     CODEC_H264,
     FLAG_KEYFRAME,
@@ -29,7 +29,7 @@ V1_COUNTER_NAMES = ("frames", "no_new", "torn", "crc_error", "bad_length", "lapp
                     "remaps", "errors")
 
 
-class ShmWriter:
+class ShmWriter(MappedWriter):
     """Writes encoded frames into a v1 single-slot ring file.
 
     Every writer start creates a new file (temp file + rename, new inode) whose commit
@@ -90,20 +90,8 @@ class ShmWriter:
         self._seq = seq
         return seq
 
-    def close(self) -> None:
-        if self._mm is not None:
-            self._u64.release()
-            self._mm.close()
-            self._mm = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class ShmReader:
+class ShmReader(MappedReader):
     """Reads the latest frame of a v1 ring file.
 
     ``read_frame()`` returns ``(FrameHeader, payload)`` or ``(None, None)`` when there is
@@ -217,14 +205,3 @@ class ShmReader:
             return (None, None)
         self.counters["frames"] += 1
         return (header, payload)
-
-    def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

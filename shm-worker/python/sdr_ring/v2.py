@@ -15,7 +15,7 @@ import zlib
 from typing import Callable, Optional, Tuple
 
 from . import raw
-from ._shm import ReadMapping, U64Access, create_mapped_file
+from ._shm import MappedReader, MappedWriter, ReadMapping, U64Access, create_mapped_file
 from .protocol import (
     CODEC_H264,
     FLAG_KEYFRAME,
@@ -63,7 +63,7 @@ def init_superblock(buf, slot_count: int, slot_size: int, epoch: int, created_ns
     struct.pack_into("<Q", buf, SB_HEAD_OFFSET, head)
 
 
-class RingWriter:
+class RingWriter(MappedWriter):
     """Writes frames into a v2 ring file; every start creates a new file with a new epoch.
 
     ``epoch``, ``clock`` (ns, default ``time.monotonic_ns``) and ``created_ns`` can be
@@ -188,20 +188,8 @@ class RingWriter:
         self._head = f
         return f
 
-    def close(self) -> None:
-        if self._mm is not None:
-            self._u64.release()
-            self._mm.close()
-            self._mm = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class RingReader:
+class RingReader(MappedReader):
     """Delivers the frames of a v2 ring IN ORDER.
 
     ``read_frame()`` returns ``(FrameHeader, payload, commit_ns)`` or ``None``. It never
@@ -356,17 +344,6 @@ class RingReader:
                 return
             k -= 1
         self._next = h if not self._gating else h + 1
-
-    def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def read_superblock(buf) -> dict:

@@ -4,48 +4,20 @@ import io.sdr.bus.Addresses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 /** {@code bus list}: the event-bus addresses in use, with handler counts and message rates. */
 @Command(name = "list", sortOptions = false,
     description = {"Lists the event-bus addresses in use on the server: handlers, messages per second "
         + "(last few seconds), messages since start, and what the bridge permits (in: send/publish, out: tail)."})
-final class ListCommand implements Callable<Integer> {
-    @Spec
-    private CommandSpec spec;
-
-    @Mixin
-    private Connection connection;
-
-    @Mixin
-    private HelpOption help;
-
-    @Option(names = "--json", description = "print the server's JSON answer")
-    private boolean json;
-
-    @Override
-    public Integer call() {
-        final JsonObject reply;
-        try (BridgeClient client = connection.connect()) {
-            reply = Replies.object(client.request(Addresses.INSPECT_LIST, new JsonObject(), connection.timeoutMs), Addresses.INSPECT_LIST);
-        }
-        final PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(reply.encode());
-        } else {
-            print(out, reply);
-        }
-        out.flush();
-        return 0;
+final class ListCommand extends InspectCommand {
+    ListCommand() {
+        super(Addresses.INSPECT_LIST);
     }
 
-    static void print(final PrintWriter out, final JsonObject reply) {
+    @Override
+    void print(final PrintWriter out, final JsonObject reply) {
         final JsonArray rows = reply.getJsonArray("addresses", new JsonArray());
         int width = "ADDRESS".length();
         for (int i = 0; i < rows.size(); i++) {

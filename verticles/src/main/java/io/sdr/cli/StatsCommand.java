@@ -4,49 +4,20 @@ import io.sdr.bus.Addresses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 /** {@code bus stats}: per-stream and per-client-group figures. */
 @Command(name = "stats", sortOptions = false,
     description = {"Prints per-stream figures (frames, clients, frames sent, drops per reason, keyframe requests, "
         + "encoder, latency p50/p99 over the last seconds) and per-client-group figures."})
-final class StatsCommand implements Callable<Integer> {
-    @Spec
-    private CommandSpec spec;
-
-    @Mixin
-    private Connection connection;
-
-    @Mixin
-    private HelpOption help;
-
-    @Option(names = "--json", description = "print the server's JSON answer")
-    private boolean json;
-
-    @Override
-    public Integer call() {
-        final JsonObject reply;
-        try (BridgeClient client = connection.connect()) {
-            reply = Replies.object(client.request(Addresses.INSPECT_STATS, new JsonObject(), connection.timeoutMs),
-                Addresses.INSPECT_STATS);
-        }
-        final PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(reply.encode());
-        } else {
-            print(out, reply);
-        }
-        out.flush();
-        return 0;
+final class StatsCommand extends InspectCommand {
+    StatsCommand() {
+        super(Addresses.INSPECT_STATS);
     }
 
-    static void print(final PrintWriter out, final JsonObject stats) {
+    @Override
+    void print(final PrintWriter out, final JsonObject stats) {
         final JsonObject bridge = stats.getJsonObject("bridge", new JsonObject());
         out.printf("uptime %s s, clients %s, bridge %s (%s connection(s) listening)%n", stats.getValue("uptime_s"),
             stats.getValue("clients"), bridge.getValue("listen"), bridge.getValue("connections"));
