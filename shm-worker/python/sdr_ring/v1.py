@@ -24,7 +24,7 @@ from .protocol import (
     payload_crc,
 )
 
-V1_COUNTER_NAMES = ("frames", "no_new", "torn", "crc_error", "bad_length", "lapped",
+V1_COUNTER_NAMES = ("frames", "no_new", "torn", "crc_error", "bad_length", "bad_layout", "lapped",
                     "resyncs", "skipped_awaiting_keyframe", "frames_lost", "no_file",
                     "remaps", "errors")
 
@@ -183,6 +183,10 @@ class ShmReader(MappedReader):
             return self._drop(s1, "bad_length")
         if self._crc_check and payload_crc(payload) != header.crc32:
             return self._drop(s1, "crc_error")
+        if header.frame_seq == 0:
+            # frame_seq starts at 1; 0 would pass the "already seen" check below on every commit
+            # and be delivered again and again (the Java reader's fuzz test found it there).
+            return self._drop(s1, "bad_layout")
         self._last_seq = s1
         last = self._last_frame_seq
         if last and header.frame_seq == last:

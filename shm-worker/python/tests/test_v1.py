@@ -144,6 +144,16 @@ class V1Test(unittest.TestCase):
         self.assertEqual(reader.read_frame(), (None, None))
         self.assertEqual(reader.counters["bad_length"], 2)
 
+    def test_frame_seq_zero_is_dropped_not_redelivered(self):
+        writer, reader = self.pair()
+        writer.write_frame(b"zero", keyframe=True)
+        struct.pack_into("<Q", writer._mm, 16 + 8, 0)       # frame_seq 0: never written by a writer
+        for commit in (1, 2, 3):
+            struct.pack_into("<Q", writer._mm, 0, 100 + commit)
+            self.assertEqual(reader.read_frame(), (None, None))
+        self.assertEqual(reader.counters["bad_layout"], 3)
+        self.assertEqual(reader.counters["frames"], 0)
+
     def test_torn_read_detected_then_retried(self):
         writer, reader = self.pair()
         writer.write_frame(b"first", keyframe=True)

@@ -23,7 +23,7 @@ public enum PollOutcome {
     RESYNC,
     /** A valid frame that cannot be decoded yet because the reader waits for a keyframe. */
     SKIPPED_AWAITING_KEYFRAME,
-    /** The superblock or a slot holds values no correct writer produces; the layout is re-read. */
+    /** The superblock, a slot or a header holds values no correct writer produces (e.g. frame_seq 0); the layout is re-read. */
     BAD_LAYOUT,
     /** Reading the mapping faulted (the file shrank under it: SIGBUS); the file is re-mapped. */
     FAULT;

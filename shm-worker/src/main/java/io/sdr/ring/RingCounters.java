@@ -33,8 +33,16 @@ public final class RingCounters {
         add(REMAPS, 1);
     }
 
+    /**
+     * Never down and never past Long.MAX_VALUE: a gap computed from garbage in the ring (forged
+     * frame_seq values) once drove frames.lost negative, and Micrometer then failed every /metrics
+     * scrape for the rest of the server's life (found by io.sdr.fault's garbage writer).
+     */
     private void add(final int index, final long delta) {
-        values.lazySet(index, values.get(index) + delta);
+        if (delta > 0) {
+            final long sum = values.get(index) + delta;
+            values.lazySet(index, sum < 0 ? Long.MAX_VALUE : sum);
+        }
     }
 
     public long get(final PollOutcome outcome) {

@@ -58,17 +58,23 @@ final class V1LayoutReader extends LayoutReader {
         if (!crcMatches(dst, dstOffset + LENGTH, (int) size, dst.getInt(dstOffset + CRC32_OFFSET))) {
             return dropCommit(seq1, PollOutcome.CRC_ERROR);
         }
-        lastCommitSeq = seq1;
         final long frameSeq = dst.getLong(dstOffset + FRAME_SEQ_OFFSET);
-        if (frameSeq == lastFrameSeq && frameSeq != 0) {
+        if (frameSeq == 0) {
+            // frame_seq starts at 1; 0 would pass the check below on every commit and be delivered
+            // again and again (found by RingReaderFuzzTest).
+            return dropCommit(seq1, PollOutcome.BAD_LAYOUT);
+        }
+        lastCommitSeq = seq1;
+        if (frameSeq == lastFrameSeq) {
             // Already seen: the previous poll copied this frame ahead of its commit (the writer had
             // stored it and its write_len, not yet seq, so seq looked unchanged). Never deliver twice.
             return count(PollOutcome.NO_NEW_FRAME);
         }
         PollOutcome pending = null;
         if (lastFrameSeq != 0 && frameSeq != lastFrameSeq + 1) {
-            if (Long.compareUnsigned(frameSeq, lastFrameSeq) <= 0) {
-                // frame_seq went back: the writer restarted; what we knew no longer applies.
+            if (Long.compareUnsigned(frameSeq, lastFrameSeq) <= 0 || frameSeq - lastFrameSeq - 1 < 0) {
+                // frame_seq went back: the writer restarted; what we knew no longer applies. A jump of
+                // 2^63 or more is no lap either (garbage: as a count of lost frames it went negative).
                 awaitingKeyframe = true;
                 pending = PollOutcome.RESYNC;
             } else {

@@ -17,9 +17,14 @@ final class V2LayoutReader extends LayoutReader {
     private int slotCount;
     private int slotSize;
     private boolean synced;
-    /** The next frame_seq to deliver; meaningful only while synced. */
+    /**
+     * The next frame_seq to deliver. Kept across a lap, as a floor: a resync never starts at or
+     * before a frame already delivered or dropped in this epoch; 0 after a new epoch or head going back.
+     */
     private long nextSeq;
     private long lastHead;
+    /** A non-zero epoch was seen: any later change is a restart, even by way of epoch 0. */
+    private boolean hadEpoch;
 
     V2LayoutReader(final MappedRingFile file, final RingCounters counters, final FrameInfo frame,
                    final RingReader.Options options) {
@@ -62,8 +67,11 @@ final class V2LayoutReader extends LayoutReader {
             return count(PollOutcome.NOT_READY);
         }
         final long head = ring.getLongVolatile(HEAD_OFFSET);
-        if (head < 0 || (synced && head < nextSeq - 1)) {
+        if (head < 0 || head < nextSeq - 1) {
             // u64 head beyond 2^63, or going back without a new epoch: no correct writer does this.
+            // Checked while not synced too: after a lap to a bogus head, the newest keyframe below a
+            // head that went back was delivered a second time (found by RingReaderFuzzTest).
+            nextSeq = 0;
             return resync(PollOutcome.BAD_LAYOUT);
         }
         lastHead = head;
@@ -104,6 +112,11 @@ final class V2LayoutReader extends LayoutReader {
         dst.putBytes(dstOffset, ring, headerOffset, LENGTH + (int) size);
         if (!stillCommitted(slot, committed)) {
             return overwritten();
+        }
+        if (dst.getLong(dstOffset + FRAME_SEQ_OFFSET) != f) {
+            // The slot says frame f, its header says otherwise: delivered, it would take frame_seq
+            // backwards without a resync (the CRC covers the payload only).
+            return skip(PollOutcome.BAD_LAYOUT, 1);
         }
         if (!crcMatches(dst, dstOffset + LENGTH, (int) size, dst.getInt(dstOffset + CRC32_OFFSET))) {
             return skip(PollOutcome.CRC_ERROR, 1);
@@ -153,10 +166,11 @@ final class V2LayoutReader extends LayoutReader {
      * with none, starts after head and waits for the next keyframe.
      */
     private void startAtNewestKeyframe(final long head) {
+        final long floor = nextSeq;
         synced = true;
         awaitingKeyframe = true;
         nextSeq = head + 1;
-        final long oldest = Math.max(1, head - slotCount + 1);
+        final long oldest = Math.max(Math.max(1, head - slotCount + 1), floor);
         for (long f = head; f >= oldest; f--) {
             final int slot = slotOffset(f, slotCount, slotSize);
             final long committed = 2 * f;
@@ -176,10 +190,14 @@ final class V2LayoutReader extends LayoutReader {
 
     /** Takes on a new writer's geometry; null when the first epoch seen is usable and polling can go on. */
     private PollOutcome adoptEpoch(final long currentEpoch) {
-        final boolean restart = epoch != 0;
+        // Not just epoch != 0: a writer re-initialising in place stores epoch 0 first, and a reader
+        // polling in between would otherwise take the new epoch as its first (found by RingReaderFuzzTest).
+        final boolean restart = hadEpoch;
+        hadEpoch |= currentEpoch != 0;
         epoch = currentEpoch;
         slotCount = 0;
         synced = false;
+        nextSeq = 0;
         awaitingKeyframe = true;
         if (currentEpoch == 0) {
             return count(PollOutcome.NOT_READY);

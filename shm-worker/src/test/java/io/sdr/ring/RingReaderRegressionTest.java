@@ -150,6 +150,99 @@ class RingReaderRegressionTest {
         }
     }
 
+    /**
+     * Found by RingReaderFuzzTest (input v1-frame-seq-zero-delivered-twice): a v1 frame with
+     * frame_seq 0, which no writer produces, escaped the "already seen" check, so every new commit
+     * of it was delivered again with the same frame_seq and no resync counted.
+     */
+    @Test
+    void shouldDropV1FrameWithFrameSeqZero() throws IOException {
+        try (RingWriter writer = RingWriter.createV1(ring(), 4096);
+             RingReader reader = new RingReader(ring(), NO_FILE_CHECK_DELAY.withKeyframeGating(false))) {
+            writer.write(patternPayload(1, 100), 0, 100, 1, true);
+            write(ring(), RingV1Descriptor.DATA_OFFSET + FrameHeaderDescriptor.FRAME_SEQ_OFFSET, new byte[8]);
+            final UnsafeBuffer dst = destination(4096);
+            assertEquals(PollOutcome.BAD_LAYOUT, reader.poll(dst, 0));
+            // The same bytes committed again.
+            write(ring(), RingV1Descriptor.SEQ_OFFSET, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 99).array());
+            assertEquals(PollOutcome.BAD_LAYOUT, reader.poll(dst, 0));
+            assertEquals(PollOutcome.NO_NEW_FRAME, reader.poll(dst, 0));
+            assertEquals(0, reader.counters().frames(), reader.counters().toString());
+            writer.write(patternPayload(2, 50), 0, 50, 1, true);
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            assertEquals(2, reader.frame().frameSeq());
+        }
+    }
+
+    /**
+     * Found by the fault suite's garbage writer (random bytes make a file without the v2 magic, read
+     * as v1): a frame_seq 2^63 or more ahead passed as a lap, and its gap went into frames.lost as a
+     * negative count, after which every /metrics scrape failed.
+     */
+    @Test
+    void shouldTreatV1FrameSeqJumpOf2To63AsResyncNotNegativeLoss() throws IOException {
+        try (RingWriter writer = RingWriter.createV1(ring(), 4096);
+             RingReader reader = new RingReader(ring(), NO_FILE_CHECK_DELAY.withKeyframeGating(false))) {
+            writer.write(patternPayload(1, 100), 0, 100, 1, true);
+            final UnsafeBuffer dst = destination(4096);
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            writer.write(patternPayload(2, 100), 0, 100, 1, true);
+            write(ring(), RingV1Descriptor.DATA_OFFSET + FrameHeaderDescriptor.FRAME_SEQ_OFFSET,
+                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, -1L).array());
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            assertEquals(1, reader.counters().get(PollOutcome.RESYNC), reader.counters().toString());
+            assertEquals(0, reader.counters().get(PollOutcome.LAPPED), reader.counters().toString());
+            assertEquals(0, reader.counters().framesLost(), reader.counters().toString());
+        }
+    }
+
+    /**
+     * Found by RingReaderFuzzTest (input v2-restart-through-epoch-zero-not-counted): a writer that
+     * re-initialises the file in place stores epoch 0, then a new epoch. A reader polling in between
+     * took the new epoch as its first: state forgotten, frames delivered again, no RESYNC counted.
+     */
+    @Test
+    void shouldCountResyncWhenV2EpochChangesByWayOfZero() throws IOException {
+        try (RingWriter writer = RingWriter.createV2(ring(), 8, 1024);
+             RingReader reader = new RingReader(ring(), NO_FILE_CHECK_DELAY)) {
+            writer.write(patternPayload(1, 10), 0, 10, 1, true);
+            final UnsafeBuffer dst = destination(4096);
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            write(ring(), RingV2Descriptor.EPOCH_OFFSET, new byte[8]);
+            assertEquals(PollOutcome.NOT_READY, reader.poll(dst, 0));
+            write(ring(), RingV2Descriptor.EPOCH_OFFSET, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1).array());
+            assertEquals(PollOutcome.RESYNC, reader.poll(dst, 0));
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            assertEquals(1, reader.frame().frameSeq(), "state forgotten: the newest keyframe again, after the RESYNC");
+            assertEquals(1, reader.counters().get(PollOutcome.RESYNC), reader.counters().toString());
+        }
+    }
+
+    /**
+     * Found with RingReaderFuzzTest's frame_seq invariant: a committed v2 slot whose header names
+     * another frame_seq (CRC intact: it covers the payload only) was delivered, taking frame_seq
+     * backwards with no resync counted.
+     */
+    @Test
+    void shouldDropV2FrameWhoseHeaderFrameSeqIsNotItsSlots() throws IOException {
+        try (RingWriter writer = RingWriter.createV2(ring(), 8, 1024);
+             RingReader reader = new RingReader(ring(), NO_FILE_CHECK_DELAY)) {
+            writer.write(patternPayload(1, 10), 0, 10, 1, true);
+            writer.write(patternPayload(2, 10), 0, 10, 1, false);
+            final UnsafeBuffer dst = destination(4096);
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            writer.write(patternPayload(3, 10), 0, 10, 1, false);
+            writer.write(patternPayload(4, 10), 0, 10, 1, true);
+            write(ring(), RingV2Descriptor.slotOffset(3, 8, 1024) + RingV2Descriptor.SLOT_HEADER_OFFSET
+                + FrameHeaderDescriptor.FRAME_SEQ_OFFSET, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1).array());
+            assertEquals(PollOutcome.BAD_LAYOUT, reader.poll(dst, 0));
+            assertEquals(1, reader.counters().framesLost(), reader.counters().toString());
+            assertEquals(PollOutcome.FRAME, reader.poll(dst, 0));
+            assertEquals(4, reader.frame().frameSeq());
+        }
+    }
+
     private static void write(final Path path, final long offset, final byte[] bytes) throws IOException {
         try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
             file.getChannel().write(ByteBuffer.wrap(bytes), offset);
