@@ -5,10 +5,13 @@
 export class ReconnectingSocket {
   /**
    * @param url        () => the URL to connect to (read at every attempt: the stream may change)
-   * @param handlers   {onOpen(socket), onMessage(ArrayBuffer), onStatus(state, text)}
+   * @param handlers   {onOpen(socket), onMessage(ArrayBuffer), onStatus(state, text), onClose(event)?}
+   * @param protocols  () => the subprotocols to offer (the access token rides there), or undefined
    */
-  constructor(url, handlers, { initialDelayMs = 500, maxDelayMs = 10000 } = {}) {
+  constructor(url, handlers, { initialDelayMs = 500, maxDelayMs = 10000, protocols = () => undefined } = {}) {
     this.url = url;
+    this.protocols = protocols;
+    this.stopped = false;
     this.handlers = handlers;
     this.initialDelayMs = initialDelayMs;
     this.maxDelayMs = maxDelayMs;
@@ -24,6 +27,7 @@ export class ReconnectingSocket {
 
   /** Drops the current connection (if any) and connects again at once, backoff reset. */
   restart() {
+    this.stopped = false;
     this.failures = 0;
     this.drop();
     this.connect();
@@ -42,7 +46,8 @@ export class ReconnectingSocket {
     this.handlers.onStatus('connecting', `connecting to ${url}`);
     let socket;
     try {
-      socket = new WebSocket(url);
+      const offered = this.protocols();
+      socket = offered ? new WebSocket(url, offered) : new WebSocket(url);
     } catch (error) {
       this.handlers.onStatus('failed', `cannot connect: ${error.message}`);
       return;
@@ -68,6 +73,12 @@ export class ReconnectingSocket {
         return; // replaced by restart()
       }
       this.socket = null;
+      if (this.handlers.onClose) {
+        this.handlers.onClose(event);
+      }
+      if (this.stopped) {
+        return;
+      }
       const delay = this.nextDelay();
       const why = event.code === 1006 ? 'connection lost' : `closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`;
       this.handlers.onStatus('closed', `${why}; reconnecting in ${(delay / 1000).toFixed(1)} s`);
@@ -80,6 +91,13 @@ export class ReconnectingSocket {
     const base = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** this.failures);
     this.failures++;
     return Math.round(base * (0.8 + 0.4 * Math.random()));
+  }
+
+  /** Stops reconnecting (e.g. the token was refused) until restart(). */
+  stop(text) {
+    this.stopped = true;
+    this.drop();
+    this.handlers.onStatus('failed', text);
   }
 
   drop() {

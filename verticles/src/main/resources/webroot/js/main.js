@@ -1,5 +1,6 @@
 // The viewer: /stream/ws -> WebCodecs -> canvas, with an overlay of live figures, a telemetry
 // panel, a stream selector and reconnects. Plain ES modules, no build step.
+import { authHeaders, protocols, storeToken, takeToken } from './auth.js';
 import { ReconnectingSocket } from './connection.js';
 import { H264Decoder } from './decoder.js';
 import { ClockOffset, LatencyTracker, RateMeter } from './stats.js';
@@ -18,7 +19,13 @@ const ui = {
   notice: $('notice'),
   picker: $('stream-picker'),
   select: $('stream-select'),
+  tokenForm: $('token-form'),
+  tokenInput: $('token-input'),
 };
+
+let token = takeToken();
+/** A refused token stops the reconnects until the user gives another one. */
+let accessDenied = false;
 
 let stream = params.get('stream');
 let streams = [];
@@ -103,6 +110,14 @@ function socketUrl() {
 }
 
 const socket = new ReconnectingSocket(socketUrl, {
+  onClose: (event) => {
+    if (event.code === 4401) {
+      denyAccess('Your access token has expired. Ask for a new one and paste it below.');
+    } else if (event.code === 1006 && !accessDenied) {
+      // A refused upgrade looks like a lost connection to a page: ask the server why.
+      checkAccess();
+    }
+  },
   onOpen: () => {
     connected = true;
     lastSeq = null;
@@ -120,10 +135,53 @@ const socket = new ReconnectingSocket(socketUrl, {
   },
   onMessage,
   onStatus: (state, text) => {
+    if (accessDenied && state !== 'failed') {
+      return;
+    }
     connected = state === 'open';
     ui.status.textContent = text;
     ui.status.dataset.state = state;
   },
+}, { protocols: () => protocols(token) });
+
+// ---- access token --------------------------------------------------------------------------------
+
+function denyAccess(text) {
+  accessDenied = true;
+  showNotice('auth', text);
+  ui.tokenForm.hidden = false;
+  socket.stop('not connected: access refused');
+}
+
+/** Reads the server's answer to /stream/list; true when the token (or no token) is accepted. */
+async function accessAnswer(response) {
+  if (response.status === 401 || response.status === 403) {
+    const reason = (await response.text()).trim();
+    denyAccess(response.status === 401
+      ? `This server needs a valid access token (${reason}). Open the link you were given (…#token=…) or paste the token below.`
+      : `Your access token does not allow this (${reason}).`);
+    return false;
+  }
+  return true;
+}
+
+async function checkAccess() {
+  try {
+    await accessAnswer(await fetch('/stream/list', { cache: 'no-store', headers: authHeaders(token) }));
+  } catch (error) {
+    // the server is away: the reconnects go on
+  }
+}
+
+ui.tokenForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  token = ui.tokenInput.value.trim() || null;
+  ui.tokenInput.value = '';
+  storeToken(token);
+  accessDenied = false;
+  ui.tokenForm.hidden = true;
+  clearNotice('auth');
+  loadStreams().then((ok) => ok && socket.restart());
 });
 
 function ping() {
@@ -199,17 +257,21 @@ setInterval(ping, PING_INTERVAL_MS);
 
 // ---- stream selector ---------------------------------------------------------------------------
 
+/** Fills the stream selector; false when the server refused the token (nothing to connect to). */
 async function loadStreams() {
   try {
-    const response = await fetch('/stream/list', { cache: 'no-store' });
+    const response = await fetch('/stream/list', { cache: 'no-store', headers: authHeaders(token) });
+    if (!(await accessAnswer(response))) {
+      return false;
+    }
     if (!response.ok) {
-      return;
+      return true;
     }
     const list = await response.json();
     streams = Array.isArray(list.streams) ? list.streams : [];
     defaultStream = list.default || streams[0] || null;
   } catch (error) {
-    return; // a server without /stream/list: no selector, the default stream
+    return true; // a server without /stream/list: no selector, the default stream
   }
   if (stream && !streams.includes(stream)) {
     showNotice('stream', `There is no stream "${stream}" on this server; streams: ${streams.join(', ')}.`);
@@ -217,6 +279,7 @@ async function loadStreams() {
   ui.picker.hidden = streams.length < 2;
   ui.select.replaceChildren(...streams.map((name) => new Option(name, name)));
   ui.select.value = stream || defaultStream;
+  return true;
 }
 
 ui.select.addEventListener('change', () => {
@@ -264,6 +327,7 @@ function snapshot() {
     clockOffsetMs: offset ? offset.offsetMs : null,
     clockRttMs: offset ? offset.rttMs : null,
     notices: [...notices.keys()],
+    access: accessDenied ? 'denied' : (token ? 'token' : 'none'),
     telemetry: panel.snapshot(),
   };
 }
@@ -293,6 +357,5 @@ function renderOverlay() {
 setInterval(renderOverlay, OVERLAY_INTERVAL_MS);
 window.sdrViewer = { snapshot };
 
-loadStreams();
-socket.start();
+loadStreams().then((ok) => ok && socket.start());
 renderOverlay();

@@ -174,6 +174,47 @@ class ViewerBrowserTest {
     }
 
     @Test
+    void shouldStreamWithTheTokenFromTheLinkAndExplainARefusedOne() throws Exception {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final String jar = E2eKit.fatJar().toString();
+        final E2eKit.Result secret = E2eKit.run(List.of(java, "-jar", jar, "token", "--new-secret"), Map.of(), Duration.ofSeconds(60));
+        assertEquals(0, secret.exitCode(), secret.output());
+        final Path secretFile = Files.writeString(dir.resolve("jwt-secret"), secret.output().trim());
+        final E2eKit.Result minted = E2eKit.run(List.of(java, "-jar", jar, "token", "--secret-file", secretFile.toString(),
+            "--stream", "main", "--ttl", "10m"), Map.of(), Duration.ofSeconds(60));
+        assertEquals(0, minted.exitCode(), minted.output());
+        final String token = minted.output().lines().filter(l -> l.startsWith("ey")).findFirst().orElseThrow();
+        final int port = freePort();
+        try (Child secured = startServer("transport-auth", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+            "SDR_SHM_PATH", dir.resolve("auth-frames").toString(), "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort(),
+            "SDR_AUTH_ENABLED", "true", "SDR_AUTH_SECRET_FILE", secretFile.toString()), "-conf", "conf/conf.json")) {
+            eventually("the secured server streams", () -> {
+                final JsonObject health = getJson("http://127.0.0.1:" + port + "/health");
+                return health != null && health.getLong("shm_seq", 0L) > 0;
+            });
+            final JsonObject withToken = browse(new JsonObject().put("name", "auth-token")
+                .put("url", "http://127.0.0.1:" + port + "/#token=" + token).put("minFrames", 5));
+            assertPageHealthy(withToken);
+            assertTrue(withToken.getJsonObject("second").getInteger("decoded") >= 5, "decoded with the link's token: "
+                + withToken.getJsonObject("second").encode());
+            assertEquals("token", withToken.getJsonObject("second").getString("access"));
+
+            final JsonObject without = browse(new JsonObject().put("name", "auth-denied")
+                .put("url", "http://127.0.0.1:" + port + "/").put("notice", "auth"));
+            assertNull(without.getString("error"), "browser script failed: " + without.getString("error"));
+            assertEquals(new JsonArray(), without.getJsonArray("pageErrors"));
+            for (final Object error : without.getJsonArray("consoleErrors")) {
+                assertTrue(String.valueOf(error).contains("401"), "only the refused request is logged: " + error);
+            }
+            final JsonObject notice = without.getJsonObject("notice");
+            assertTrue(notice.getString("text").contains("needs a valid access token") && notice.getString("text").contains("missing token"),
+                notice.getString("text"));
+            assertEquals("denied", without.getJsonObject("snapshot").getString("access"));
+            assertEquals(0, without.getJsonObject("snapshot").getInteger("received"), "no video without a token");
+        }
+    }
+
+    @Test
     void shouldSayWhyVideoCannotBeDecodedOutsideASecureContext() throws Exception {
         // viewer.test resolves to 127.0.0.1 in this browser only (--host-resolver-rules): same
         // server, but a host name that is neither HTTPS nor localhost.

@@ -316,11 +316,16 @@ final class ServerTestKit {
         }
 
         static Viewer connect(final Vertx vertx, final int port, final String name) {
+            return connect(vertx, port, "/stream/ws", name);
+        }
+
+        /** {@code uri}: e.g. /stream/ws?token=... */
+        static Viewer connect(final Vertx vertx, final int port, final String uri, final String name) {
             final WebSocketClient client = vertx.createWebSocketClient(
                 new WebSocketClientOptions().setMaxFrameSize(16 << 20).setMaxMessageSize(16 << 20));
             for (int attempt = 1; ; attempt++) {
                 final CompletableFuture<Viewer> viewer = new CompletableFuture<>();
-                client.connect(port, "127.0.0.1", "/stream/ws").onComplete(r -> {
+                client.connect(port, "127.0.0.1", uri).onComplete(r -> {
                     if (r.succeeded()) {
                         viewer.complete(new Viewer(name, r.result()));
                     } else {
@@ -334,7 +339,8 @@ final class ServerTestKit {
                         System.out.println(name + ": client lost the handshake (attempt " + attempt + "), retrying: " + e);
                         continue;
                     }
-                    throw new AssertionError(name + ": cannot connect to ws://127.0.0.1:" + port + "/stream/ws: " + e, e);
+                    throw new AssertionError(name + ": cannot connect to ws://127.0.0.1:" + port + uri.replaceAll("token=[^&]*", "token=...")
+                        + ": " + e, e);
                 }
             }
         }

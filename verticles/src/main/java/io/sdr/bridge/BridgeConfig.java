@@ -41,7 +41,7 @@ public record BridgeConfig(boolean enabled, String listenHost, int listenPort, L
 
     public static BridgeConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
-        c.allowOnly("enabled", "listen", "inbound", "outbound", "streams", "payloadMaxBytes", "textMaxChars");
+        c.allowOnly("enabled", "listen", "inbound", "outbound", "streams", "payloadMaxBytes", "textMaxChars", "allowRemote");
         final String listen = c.stringValue("listen", DEFAULT_HOST + ":" + DEFAULT_PORT);
         final int colon = listen.lastIndexOf(':');
         int port = -1;
@@ -60,6 +60,11 @@ public record BridgeConfig(boolean enabled, String listenHost, int listenPort, L
             host = host.substring(1, host.length() - 1);
         }
         final List<String> streams = c.stringList("streams", List.of("main"));
+        // The bridge has no authentication: a listen address others can reach must be asked for.
+        if (c.booleanValue("enabled", true) && !loopback(host) && !c.booleanValue("allowRemote", false)) {
+            throw new ConfigException(c.key("listen") + "=\"" + listen + "\": not a loopback address; the event-bus bridge has "
+                + "no authentication, so set bridge.allowRemote=true to listen there anyway (e.g. a private backplane network)");
+        }
         return new BridgeConfig(
             c.booleanValue("enabled", true),
             host,
@@ -145,6 +150,10 @@ public record BridgeConfig(boolean enabled, String listenHost, int listenPort, L
     }
 
     public boolean isLoopback() {
-        return listenHost.equals("localhost") || listenHost.startsWith("127.") || listenHost.equals("::1");
+        return loopback(listenHost);
+    }
+
+    private static boolean loopback(final String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
     }
 }

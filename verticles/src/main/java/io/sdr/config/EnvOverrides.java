@@ -22,6 +22,20 @@ import java.util.Map;
  *   SDR_TELEMETRY_SUBJECTS  nats.subjects
  *   SDR_TELEMETRY_MAX_SIZE  nats.maxMessageBytes
  *   SDR_BRIDGE_ADDR         bridge.listen (the bridge opens unless bridge.enabled is false)
+ *   SDR_AUTH_ENABLED        websocket.auth.enabled
+ *   SDR_AUTH_ALGORITHM      websocket.auth.algorithm (HS256, RS256)
+ *   SDR_AUTH_SECRET_FILE    websocket.auth.secretFile (HS256)
+ *   SDR_AUTH_SECRET         websocket.auth.secret (HS256; prefer the file: the environment leaks more easily)
+ *   SDR_AUTH_PUBLIC_KEY_FILE websocket.auth.publicKeyFile (RS256)
+ *   SDR_AUTH_ISSUER         websocket.auth.issuer
+ *   SDR_AUTH_AUDIENCE       websocket.auth.audience (comma-separated)
+ *   SDR_ALLOWED_ORIGINS     websocket.allowedOrigins (comma-separated)
+ *   SDR_MAX_CLIENTS_PER_ADDRESS websocket.maxClientsPerAddress
+ *   SDR_TRUSTED_PROXIES     websocket.trustedProxies (comma-separated CIDRs)
+ *   SDR_ADMIN_ALLOW         websocket.admin.allow (comma-separated CIDRs)
+ *   SDR_IDLE_TIMEOUT_MS     websocket.idleTimeoutMs
+ *   SDR_TLS_CERT            websocket.tls.cert (PEM)
+ *   SDR_TLS_KEY             websocket.tls.key (PEM)
  * </pre>
  */
 public final class EnvOverrides {
@@ -55,6 +69,20 @@ public final class EnvOverrides {
         result.set(env, "SDR_TELEMETRY_SUBJECTS", "nats", "subjects");
         result.set(env, "SDR_TELEMETRY_MAX_SIZE", "nats", "maxMessageBytes");
         result.set(env, "SDR_BRIDGE_ADDR", "bridge", "listen");
+        result.set(env, "SDR_AUTH_ENABLED", "websocket.auth", "enabled");
+        result.set(env, "SDR_AUTH_ALGORITHM", "websocket.auth", "algorithm");
+        result.set(env, "SDR_AUTH_SECRET_FILE", "websocket.auth", "secretFile");
+        result.set(env, "SDR_AUTH_SECRET", "websocket.auth", "secret");
+        result.set(env, "SDR_AUTH_PUBLIC_KEY_FILE", "websocket.auth", "publicKeyFile");
+        result.set(env, "SDR_AUTH_ISSUER", "websocket.auth", "issuer");
+        result.set(env, "SDR_AUTH_AUDIENCE", "websocket.auth", "audience");
+        result.set(env, "SDR_ALLOWED_ORIGINS", "websocket", "allowedOrigins");
+        result.set(env, "SDR_MAX_CLIENTS_PER_ADDRESS", "websocket", "maxClientsPerAddress");
+        result.set(env, "SDR_TRUSTED_PROXIES", "websocket", "trustedProxies");
+        result.set(env, "SDR_ADMIN_ALLOW", "websocket.admin", "allow");
+        result.set(env, "SDR_IDLE_TIMEOUT_MS", "websocket", "idleTimeoutMs");
+        result.set(env, "SDR_TLS_CERT", "websocket.tls", "cert");
+        result.set(env, "SDR_TLS_KEY", "websocket.tls", "key");
         return result;
     }
 

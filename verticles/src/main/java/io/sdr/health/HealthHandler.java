@@ -14,20 +14,33 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.function.Predicate;
+
 /**
  * {@code GET /health}: the seed's JSON ({@code status, clients, shm_seq, last_frame_age_ms,
  * uptime_s}) plus per-stream details and the vertx-health-check procedures. 503 when any stream
  * has published nothing for {@code staleFrameMs} (counted from start-up before the first frame).
  * With the in-process encoder deployed, an {@code encoder} object says which encoder runs, why
  * the other candidates were skipped, and its frame, error and restart counters.
+ *
+ * <p>Only clients allowed to see the details (websocket.admin.allow: loopback by default) get them;
+ * others get {@code {"status": ...}} with the same status code, enough for a load balancer.
  */
 public final class HealthHandler implements Handler<RoutingContext> {
     private final Vertx vertx;
     private final WebSocketConfig config;
     private final ServerState state;
     private final HealthChecks checks;
+    private final Predicate<RoutingContext> detailed;
 
     public HealthHandler(final Vertx vertx, final WebSocketConfig config, final ServerState state) {
+        this(vertx, config, state, ctx -> true);
+    }
+
+    /** @param detailed whether a request may see more than the status */
+    public HealthHandler(final Vertx vertx, final WebSocketConfig config, final ServerState state,
+                         final Predicate<RoutingContext> detailed) {
+        this.detailed = detailed;
         this.vertx = vertx;
         this.config = config;
         this.state = state;
@@ -108,10 +121,11 @@ public final class HealthHandler implements Handler<RoutingContext> {
                 }
             }
             body.put("status", status);
+            final JsonObject shown = detailed.test(ctx) ? body : new JsonObject().put("status", status);
             ctx.response().setStatusCode(up ? 200 : 503)
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Cache-Control", "no-store")
-                .end(body.encode());
+                .end(shown.encode());
         });
     }
 }

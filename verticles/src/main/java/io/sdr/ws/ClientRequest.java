@@ -17,7 +17,9 @@ import java.util.List;
  *   <li>{@code {"stats": true|false}} asks for (or stops) the periodic 0x03 {@code stats} message
  *       (commit times of recent frames, for an end-to-end latency figure);</li>
  *   <li>{@code {"ping": N}} asks for one 0x03 {@code pong} echoing {@code N} with the server's
- *       wall-clock time (the client estimates its clock offset from it).</li>
+ *       wall-clock time (the client estimates its clock offset from it);</li>
+ *   <li>{@code {"keyframe": true}} asks the encoder for a keyframe (coalesced per stream; only when
+ *       the client's token allows keyframe requests).</li>
  * </ul>
  * Anything else is rejected with a reason, never an exception.
  */
@@ -25,7 +27,7 @@ public final class ClientRequest {
     public static final int MAX_PATTERNS = 64;
 
     /** What a valid request asks for. */
-    public enum Kind { SUBSCRIBE, STATS, PING }
+    public enum Kind { SUBSCRIBE, STATS, PING, KEYFRAME }
 
     private final Kind kind;
     private final List<SubjectPattern> subscribe;
@@ -53,12 +55,15 @@ public final class ClientRequest {
         if (object.size() == 1 && object.getValue("stats") instanceof Boolean) {
             return new ClientRequest(Kind.STATS, null, object.getBoolean("stats"), 0, null);
         }
+        if (object.size() == 1 && Boolean.TRUE.equals(object.getValue("keyframe"))) {
+            return new ClientRequest(Kind.KEYFRAME, null, false, 0, null);
+        }
         if (object.size() == 1 && object.getValue("ping") instanceof Number) {
             final double ping = object.getNumber("ping").doubleValue();
             return Double.isFinite(ping) ? new ClientRequest(Kind.PING, null, false, ping, null) : invalid("ping: not a finite number");
         }
         if (object.size() != 1 || !(object.getValue("subscribe") instanceof JsonArray)) {
-            return invalid("expected {\"subscribe\": [subjects]}, {\"stats\": true|false} or {\"ping\": number}");
+            return invalid("expected {\"subscribe\": [subjects]}, {\"stats\": true|false}, {\"ping\": number} or {\"keyframe\": true}");
         }
         final JsonArray list = object.getJsonArray("subscribe");
         if (list.size() > MAX_PATTERNS) {

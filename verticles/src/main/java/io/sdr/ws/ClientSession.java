@@ -100,6 +100,21 @@ public final class ClientSession {
     }
 
     /**
+     * A frame this client should have had was skipped (it reached the group too late to be worth
+     * sending): the decoder can only go on from a keyframe. True when the client now waits for one.
+     */
+    public boolean frameSkipped(final long nowNs) {
+        if (state == State.CLOSED) {
+            return false;
+        }
+        if (state == State.STREAMING) {
+            state = State.AWAITING_KEYFRAME;
+            awaitingSinceNs = nowNs;
+        }
+        return true;
+    }
+
+    /**
      * Queues the join burst (the cached GOP from its keyframe on) in one go: the allowance grows by
      * its size so that the frames after it are not taken for lag while it drains.
      */

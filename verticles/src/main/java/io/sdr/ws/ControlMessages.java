@@ -25,6 +25,10 @@ import java.time.Instant;
  * or, when the ring has no commit time, published by the poller ({@code clock: publish}); every
  * time is server wall-clock milliseconds since the Unix epoch.
  * {@code {"type":"pong","ping":N,"server_time_ms":T}} answers a ping at once.
+ * {@code {"type":"subscribe","status":"narrowed"|"refused","subjects":[...],"reason":R}} answers a
+ * subscribe its token does not fully grant (narrowed: now receiving {@code subjects}; refused: the
+ * previous subscription stays), {@code {"type":"keyframe","status":"refused","reason":R}} a keyframe
+ * request it does not allow.
  */
 final class ControlMessages {
     static final byte TYPE_CONTROL = 0x03;
@@ -54,6 +58,16 @@ final class ControlMessages {
 
     static Buffer pong(final double ping, final double nowEpochMs) {
         return message(new JsonObject().put("type", "pong").put("ping", ping).put("server_time_ms", nowEpochMs));
+    }
+
+    static Buffer subscribeNotice(final String status, final java.util.List<?> subjects, final String reason) {
+        final JsonArray list = new JsonArray();
+        subjects.forEach(pattern -> list.add(pattern.toString()));
+        return message(new JsonObject().put("type", "subscribe").put("status", status).put("subjects", list).put("reason", reason));
+    }
+
+    static Buffer keyframeRefused(final String reason) {
+        return message(new JsonObject().put("type", "keyframe").put("status", "refused").put("reason", reason));
     }
 
     private static Buffer message(final JsonObject body) {

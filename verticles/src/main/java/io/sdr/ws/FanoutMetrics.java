@@ -20,6 +20,7 @@ final class FanoutMetrics {
     final Counter droppedLagging;
     final Counter droppedAwaiting;
     final Counter closedIdrTimeout;
+    final Counter framesTooOld;
     final Counter joinsFromCache;
     final Counter joinsWaiting;
     final Timer publishToWritten;
@@ -37,6 +38,8 @@ final class FanoutMetrics {
         droppedAwaiting = tallied(drops(registry, stream, ClientSession.DropReason.AWAITING_KEYFRAME.tag), group.droppedAwaiting);
         closedIdrTimeout = tallied(Counter.builder("sdr.ws.closed").description("Clients closed by the server")
             .tag("stream", stream).tag("reason", "idr_timeout").register(registry), group.closedIdrTimeout);
+        framesTooOld = Counter.builder("sdr.ws.frames.too.old").description("Frames skipped for every client of a group "
+            + "because they reached its event loop more than websocket.maxFrameAgeMs after publish").tag("stream", stream).register(registry);
         joinsFromCache = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "gop_cache").register(registry);
         joinsWaiting = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "keyframe_request").register(registry);
         publishToWritten = latency(registry, "sdr.ws.publish.to.written", "Event-bus publish to written to the client socket", stream);

@@ -14,6 +14,7 @@ public final class ServerState implements Shareable {
 
     private final AtomicInteger clients = new AtomicInteger();
     private final ConcurrentMap<String, AtomicInteger> clientsByStream = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Integer> clientsByAddress = new ConcurrentHashMap<>();
     private final long startNs = System.nanoTime();
 
     public static ServerState of(final Vertx vertx) {
@@ -38,6 +39,26 @@ public final class ServerState implements Shareable {
 
     public void releaseClient() {
         clients.decrementAndGet();
+    }
+
+    /** Takes one of {@code max} connection slots of a client address (all groups together); false when all are taken. */
+    public boolean tryAcquireAddress(final String address, final int max) {
+        final boolean[] taken = new boolean[1];
+        clientsByAddress.compute(address, (a, count) -> {
+            final int current = count == null ? 0 : count;
+            taken[0] = current < max;
+            return taken[0] ? Integer.valueOf(current + 1) : count;
+        });
+        return taken[0];
+    }
+
+    /** Gives back a slot of {@link #tryAcquireAddress}; the entry goes when its count reaches zero. */
+    public void releaseAddress(final String address) {
+        clientsByAddress.computeIfPresent(address, (a, count) -> count <= 1 ? null : count - 1);
+    }
+
+    public int clientsOfAddress(final String address) {
+        return clientsByAddress.getOrDefault(address, 0);
     }
 
     /** Live clients of one stream, across groups; the counter is created on first use. */

@@ -27,6 +27,7 @@ final class StreamFanout {
     private final GopCache<Frame> gop;
     private final List<WsClient> clients = new ArrayList<>();
     private final long idrTimeoutNs;
+    private final long maxFrameAgeNs;
     private long lastKeyframeWantNs = System.nanoTime() - KEYFRAME_WANT_INTERVAL_NS;
     /** Local damping only; the poller coalesces to one request per interval across all groups. */
     private static final long KEYFRAME_WANT_INTERVAL_NS = 50_000_000L;
@@ -46,6 +47,7 @@ final class StreamFanout {
         this.metrics = metrics;
         this.gop = new GopCache<>(config.gopCacheBytes());
         this.idrTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.idrTimeoutMs());
+        this.maxFrameAgeNs = TimeUnit.MILLISECONDS.toNanos(config.maxFrameAgeMs());
     }
 
     void onFrame(final Frame frame) {
@@ -55,6 +57,10 @@ final class StreamFanout {
         final long now = System.nanoTime();
         commitClock = frame.commitNs() != 0 && Math.abs(now - frame.commitNs()) < COMMIT_CLOCK_SANITY_NS;
         recent.add(frame.frameSeq(), commitClock ? frame.commitNs() : frame.publishNs());
+        if (maxFrameAgeNs > 0 && now - frame.publishNs() > maxFrameAgeNs) {
+            skipTooOld();
+            return;
+        }
         final boolean keyframe = frame.isKeyframe();
         final int bytes = frame.messageLength();
         boolean wantKeyframe = false;
@@ -67,11 +73,11 @@ final class StreamFanout {
                 case DROP_LAGGING:
                     // This frame and every one still waiting for the socket: all stale now.
                     metrics.droppedLagging.increment(1 + client.dropQueuedVideo());
-                    wantKeyframe = true;
+                    wantKeyframe |= client.keyframeRequests;
                     break;
                 case DROP_AWAITING_KEYFRAME:
                     metrics.droppedAwaiting.increment();
-                    wantKeyframe = true;
+                    wantKeyframe |= client.keyframeRequests;
                     break;
                 case CLOSE_IDR_TIMEOUT:
                     metrics.closedIdrTimeout.increment();
@@ -86,13 +92,37 @@ final class StreamFanout {
         }
     }
 
+    /**
+     * The frame waited too long between the poller and this group's event loop (the loop was starved
+     * of CPU and frames piled up in its task queue, which has no bound of its own). Writing it out
+     * would only make every client's picture older: skip it for all, and let them resync at the next
+     * keyframe, so the backlog drains at the cost of the skipped frames, not of latency.
+     */
+    private void skipTooOld() {
+        metrics.framesTooOld.increment();
+        final long now = System.nanoTime();
+        boolean wantKeyframe = false;
+        for (int i = clients.size() - 1; i >= 0; i--) {
+            final WsClient client = clients.get(i);
+            if (client.session.frameSkipped(now)) {
+                metrics.droppedAwaiting.increment();
+                wantKeyframe |= client.keyframeRequests;
+            }
+        }
+        if (wantKeyframe) {
+            requestKeyframe("frames_too_old");
+        }
+    }
+
     /** Adds a client: it starts from the cached GOP when one is held, else waits for a requested keyframe. */
     void join(final WsClient client) {
         clients.add(client);
         final List<Frame> cached = gop.snapshot();
         if (cached.isEmpty()) {
             metrics.joinsWaiting.increment();
-            requestKeyframe("join");
+            if (client.keyframeRequests) {
+                requestKeyframe("join");
+            }
             return;
         }
         metrics.joinsFromCache.increment();
@@ -140,6 +170,11 @@ final class StreamFanout {
 
     FanoutMetrics metrics() {
         return metrics;
+    }
+
+    /** A client asked for a keyframe ({"keyframe": true}); damped like the others. */
+    void clientRequestsKeyframe() {
+        requestKeyframe("client");
     }
 
     private void requestKeyframe(final String reason) {

@@ -16,6 +16,9 @@ final class TelemetryMetrics {
     final Counter binaryIgnored;
     final Counter statsRequests;
     final Counter pings;
+    final Counter keyframeRequests;
+    /** Requests the client's token does not grant (a subscribe outside its subjects, a keyframe request). */
+    final Counter refusedRequests;
     final Counter controlSent;
     final Counter controlDropped;
 
@@ -31,6 +34,8 @@ final class TelemetryMetrics {
         binaryIgnored = messages(registry, "binary_ignored");
         statsRequests = messages(registry, "stats");
         pings = messages(registry, "ping");
+        keyframeRequests = messages(registry, "keyframe");
+        refusedRequests = messages(registry, "refused");
         controlSent = Counter.builder("sdr.ws.control.sent").description("0x03 stats and pong messages written to clients that asked")
             .register(registry);
         controlDropped = Counter.builder("sdr.ws.control.dropped")

@@ -2,6 +2,7 @@ package io.sdr.ws;
 
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
+import io.sdr.security.SecurityConfig;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -25,20 +26,27 @@ import java.util.List;
  *                            loop is behind (latest value per subject; beyond it the oldest subject is dropped)
  * @param telemetryCacheSubjects latest-value cache for joiners: subjects kept (0 disables)
  * @param telemetryCacheBytes latest-value cache for joiners: bytes kept
+ * @param maxFrameAgeMs       a frame that reaches this group's event loop later than this after it was published
+ *                            (the loop was starved of CPU) is skipped for every client, who resync at the next
+ *                            keyframe: a backlog is never written out as old video; 0 disables
+ * @param security            tokens, origins, per-address and message-rate limits, timeouts, TLS, admin access
  */
 public record WebSocketConfig(String listenHost, int listenPort, List<String> streams, int maxClients,
                               long clientBudgetBytes, int maxQueuedFrames, long idrTimeoutMs, long gopCacheBytes,
                               int sendBufferBytes, int maxClientMessageBytes, long staleFrameMs,
                               long telemetryBudgetBytes, int telemetryPendingSubjects, int telemetryCacheSubjects,
-                              long telemetryCacheBytes) {
+                              long telemetryCacheBytes, long maxFrameAgeMs, SecurityConfig security) {
 
     public static final String SECTION = "websocket";
 
     public static WebSocketConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
-        c.allowOnly("listen", "streams", "instances", "maxClients", "clientBudgetBytes", "maxQueuedFrames",
-            "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes", "maxClientMessageBytes", "staleFrameMs",
-            "telemetryBudgetBytes", "telemetryPendingSubjects", "telemetryCacheSubjects", "telemetryCacheBytes");
+        final List<String> keys = new java.util.ArrayList<>(List.of("listen", "streams", "instances", "maxClients",
+            "clientBudgetBytes", "maxQueuedFrames", "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes",
+            "maxClientMessageBytes", "staleFrameMs", "telemetryBudgetBytes", "telemetryPendingSubjects",
+            "telemetryCacheSubjects", "telemetryCacheBytes", "maxFrameAgeMs"));
+        keys.addAll(List.of(SecurityConfig.KEYS));
+        c.allowOnly(keys.toArray(new String[0]));
         c.intValue("instances", 2, 1, 256);
         final String listen = c.stringValue("listen", "0.0.0.0:8080");
         final int colon = listen.lastIndexOf(':');
@@ -72,7 +80,9 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.longValue("telemetryBudgetBytes", 64 * 1024, 1024, 64L << 20),
             c.intValue("telemetryPendingSubjects", 1024, 1, 1_000_000),
             c.intValue("telemetryCacheSubjects", 4096, 0, 1_000_000),
-            c.longValue("telemetryCacheBytes", 16L << 20, 0, 1L << 32));
+            c.longValue("telemetryCacheBytes", 16L << 20, 0, 1L << 32),
+            c.longValue("maxFrameAgeMs", 500, 0, 3_600_000),
+            SecurityConfig.from(c));
     }
 
     public String defaultStream() {

@@ -32,6 +32,10 @@ final class WsClient {
     private List<SubjectPattern> subjects;
     /** The client asked for 0x03 stats messages ({"stats": true}). */
     boolean statsWanted;
+    /** Its token allows it to cause keyframe requests toward the encoder (security: Grants.keyframe). */
+    boolean keyframeRequests = true;
+    /** Telemetry and control messages offered to it; with the session's video count, the idle check's outbound traffic. */
+    long activity;
 
     WsClient(final ServerWebSocket socket, final String stream, final ClientSession session,
              final TelemetryOutbox<Telemetry> telemetry, final FanoutMetrics videoMetrics,
@@ -107,6 +111,7 @@ final class WsClient {
     }
 
     void offerTelemetry(final Telemetry message) {
+        activity++;
         final long superseded = telemetry.superseded();
         final long overflowed = telemetry.overflowed();
         if (telemetry.offer(message.subject(), message.messageLength(), message)) {
@@ -137,6 +142,7 @@ final class WsClient {
             return false;
         }
         socket.writeBinaryMessage(message);
+        activity++;
         return true;
     }
 

@@ -67,6 +67,14 @@ class BridgeConfigTest {
     }
 
     @Test
+    void shouldRefuseANonLoopbackListenUnlessAllowRemote() {
+        assertTrue(failure(new JsonObject().put("listen", "0.0.0.0:7000"))
+            .startsWith("bridge.listen=\"0.0.0.0:7000\": not a loopback address; the event-bus bridge has no authentication"));
+        assertEquals("0.0.0.0", BridgeConfig.from(new JsonObject().put("listen", "0.0.0.0:7000").put("allowRemote", true)).listenHost());
+        assertTrue(BridgeConfig.from(new JsonObject().put("listen", "[::1]:7000")).isLoopback());
+    }
+
+    @Test
     void shouldNameKeyValueAndWhatIsAllowedForBadValues() {
         assertEquals("bridge.listen=\"7000\": must be HOST:PORT with PORT in [1, 65535]",
             failure(new JsonObject().put("listen", "7000")));

@@ -394,6 +394,7 @@ public final class WebSocketVerticleTestKit {
         private final List<String> problems = new ArrayList<>();
         private final List<String> texts = new ArrayList<>();
         private int otherMessages;
+        private final List<Buffer> others = new ArrayList<>();
         public final CompletableFuture<Void> closed = new CompletableFuture<>();
 
         private Viewer(final String name, final WebSocket socket, final boolean keepBytes) {
@@ -443,6 +444,7 @@ public final class WebSocketVerticleTestKit {
             if (buffer.getByte(0) != 0x01) {
                 synchronized (this) {
                     otherMessages++;
+                    others.add(buffer.copy());
                 }
                 return;
             }
@@ -467,6 +469,31 @@ public final class WebSocketVerticleTestKit {
         /** Text messages the server sent (e.g. replies to a client request). */
         public synchronized List<String> texts() {
             return new ArrayList<>(texts);
+        }
+
+        /** Binary messages of a type other than video (0x02 telemetry, 0x03 control), in arrival order. */
+        public synchronized List<Buffer> others() {
+            return new ArrayList<>(others);
+        }
+
+        /** Connects with full options (headers, subprotocols, TLS); no retry: a refusal fails at once. */
+        public static Viewer connect(final WebSocketClient client, final io.vertx.core.http.WebSocketConnectOptions options,
+                                     final String name) {
+            final CompletableFuture<Viewer> viewer = new CompletableFuture<>();
+            client.connect(options).onComplete(result -> {
+                if (result.succeeded()) {
+                    viewer.complete(new Viewer(name, result.result(), false));
+                } else {
+                    viewer.completeExceptionally(result.cause());
+                }
+            });
+            try {
+                return viewer.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (final java.util.concurrent.ExecutionException e) {
+                throw new ConnectFailed(name, e.getCause());
+            } catch (final Exception e) {
+                throw new AssertionError(name + ": cannot connect: " + e, e);
+            }
         }
 
         /** Binary messages of a type other than video. */
@@ -522,6 +549,13 @@ public final class WebSocketVerticleTestKit {
             assertEquals(List.of(), problems(), name + ": malformed messages");
             final List<VideoMessage> all = frames();
             assertDecodableSequence(name, all, gapless);
+        }
+    }
+
+    /** A connection attempt that failed; {@link #getCause()} is e.g. an UpgradeRejectedException. */
+    public static final class ConnectFailed extends RuntimeException {
+        ConnectFailed(final String name, final Throwable cause) {
+            super(name + ": connect failed: " + cause, cause);
         }
     }
 
