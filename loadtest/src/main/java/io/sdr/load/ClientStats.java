@@ -8,8 +8,12 @@ import org.HdrHistogram.Histogram;
  * after the writes.
  */
 final class ClientStats {
-    /** How a client reads: as fast as it can, at a limited byte rate, or not at all during the window. */
-    enum Kind { HEALTHY, SLOW, STALLED }
+    /**
+     * How a client reads: as fast as it can, at a limited byte rate, or not at all during the window.
+     * A JOINER reads like a healthy client but connects during the window, into a warm server and a
+     * flowing stream: its join time is the one a viewer opening the page sees.
+     */
+    enum Kind { HEALTHY, SLOW, STALLED, JOINER }
 
     final int id;
     final Kind kind;
@@ -59,6 +63,11 @@ final class ClientStats {
 
     boolean joined() {
         return firstKeyframeNs != 0;
+    }
+
+    /** Time from the TCP connect starting to the first keyframe (handshake included), or -1. */
+    long connectToKeyframeNs() {
+        return firstKeyframeNs == 0 || connectStartNs == 0 ? -1 : firstKeyframeNs - connectStartNs;
     }
 
     /** Time from the WebSocket being open (101 received) to the first keyframe, or -1. */

@@ -69,7 +69,7 @@ final class LoadClients implements AutoCloseable {
     final AtomicLongArray maxLatencyBySecond = new AtomicLongArray(LoadCommand.MAX_DURATION_S + 1);
 
     LoadClients(final InetSocketAddress address, final String path, final int clientCount, final int slowCount,
-                final int stalledCount, final long slowBytesPerSecond, final int eventLoops, final int rcvBufBytes,
+                final int stalledCount, final int joinerCount, final long slowBytesPerSecond, final int eventLoops, final int rcvBufBytes,
                 final int stalledRcvBufBytes, final int readChunkBytes, final long staleAgeNs,
                 final CommitClock commitClock) {
         this.commitClock = commitClock;
@@ -88,7 +88,10 @@ final class LoadClients implements AutoCloseable {
         for (int i = 0; i < clientCount; i++) {
             clients.add(new ClientStats(i, kinds.get(i)));
         }
-        this.channels = new AtomicReferenceArray<>(clientCount);
+        for (int i = 0; i < joinerCount; i++) {
+            clients.add(new ClientStats(clientCount + i, ClientStats.Kind.JOINER));
+        }
+        this.channels = new AtomicReferenceArray<>(clientCount + joinerCount);
         this.group = new MultiThreadIoEventLoopGroup(eventLoops, NioIoHandler.newFactory());
         this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
             .option(ChannelOption.TCP_NODELAY, true)
@@ -108,6 +111,9 @@ final class LoadClients implements AutoCloseable {
     void connectAll(final double perSecond) {
         final long startNs = System.nanoTime();
         for (final ClientStats client : clients) {
+            if (client.kind == ClientStats.Kind.JOINER) {
+                continue;
+            }
             final long dueNs = startNs + (long) (client.id * 1e9 / perSecond);
             for (long wait = dueNs - System.nanoTime(); wait > 0; wait = dueNs - System.nanoTime()) {
                 LockSupport.parkNanos(wait);
@@ -258,6 +264,21 @@ final class LoadClients implements AutoCloseable {
         }
         windowStartNs = System.nanoTime();
         measuring = true;
+    }
+
+    /** Connects the joiners one by one, evenly over the first {@code spreadMs} of the window. */
+    void startJoiners(final long spreadMs) {
+        final List<ClientStats> joiners = new ArrayList<>();
+        for (final ClientStats c : clients) {
+            if (c.kind == ClientStats.Kind.JOINER) {
+                joiners.add(c);
+            }
+        }
+        for (int k = 0; k < joiners.size(); k++) {
+            final ClientStats c = joiners.get(k);
+            // Bootstrap.clone and connect are safe from any thread; channels is an atomic array.
+            group.schedule(() -> connect(c), spreadMs * (k + 1) / (joiners.size() + 1), TimeUnit.MILLISECONDS);
+        }
     }
 
     void endWindow() {

@@ -33,6 +33,9 @@ public final class LoadCommand implements Callable<Integer> {
     int stalled;
     @Option(names = "--slow", description = "of which read at --slow-rate from the start (default ${DEFAULT-VALUE})")
     int slow;
+    @Option(names = "--joiners", description = "extra healthy clients that connect one by one during the window (warm "
+        + "server, flowing stream): their join time is the one a new viewer sees (default ${DEFAULT-VALUE})")
+    int joiners;
     @Option(names = "--slow-rate", description = "bytes/s a slow client reads (default: half the stream's average rate)")
     long slowRate;
 
@@ -100,6 +103,9 @@ public final class LoadCommand implements Callable<Integer> {
     Path jsonFile;
     @Option(names = "--table", arity = "1..*", description = "only print the tables of JSON results written earlier")
     List<Path> tables;
+    @Option(names = "--markdown", arity = "1..*", description = "render the docs/BENCHMARKS.md tables (scenarios, stalled clients, "
+        + "RSS series, targets met) from JSON results written earlier (and iperf3.txt)")
+    List<Path> markdown;
 
     public static void main(final String[] args) {
         System.exit(new CommandLine(new LoadCommand()).execute(args));
@@ -111,6 +117,10 @@ public final class LoadCommand implements Callable<Integer> {
             for (final Path table : tables) {
                 System.out.println(Report.table(new JsonObject(Files.readString(table))));
             }
+            return 0;
+        }
+        if (markdown != null) {
+            System.out.print(MarkdownReport.render(markdown));
             return 0;
         }
         final String problem = validate();
@@ -134,6 +144,9 @@ public final class LoadCommand implements Callable<Integer> {
     private String validate() throws IOException {
         if (clients < 0 || clients > MAX_CLIENTS) {
             return "--clients=" + clients + ": must be in [0, " + MAX_CLIENTS + "]";
+        }
+        if (joiners < 0 || clients + joiners > MAX_CLIENTS) {
+            return "--joiners=" + joiners + ": must be >= 0 and with --clients=" + clients + " <= " + MAX_CLIENTS;
         }
         if (stalled < 0 || slow < 0 || stalled + slow > clients) {
             return "--stalled=" + stalled + ", --slow=" + slow + ": must be >= 0 and together <= --clients=" + clients;

@@ -23,6 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * everything stopped and the figures put together ({@link Report}).
  */
 final class LoadRun {
+    /** The server's ring-polling threads ("sdr-ring-poller-STREAM", cut to 15 characters by Linux). */
+    private static final String POLLER_THREAD = "sdr-ring-poller";
     private final LoadCommand o;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -71,7 +73,7 @@ final class LoadRun {
                 feeder.start();
             }
             clients = new LoadClients(new InetSocketAddress("127.0.0.1", port),
-                o.url == null ? "/stream/ws" : pathOf(o.url), o.clients, o.slow, o.stalled,
+                o.url == null ? "/stream/ws" : pathOf(o.url), o.clients, o.slow, o.stalled, o.joiners,
                 o.slowRate > 0 ? o.slowRate : (long) Math.max(1024, o.streamBytesPerSecond() / 2), o.eventLoops,
                 o.rcvBuf, o.stalledRcvBuf > 0 ? o.stalledRcvBuf : o.rcvBuf, o.readChunk, (long) (2e9 / Math.max(o.fps, 1)),
                 commitClock = new CommitClock(ringPath));
@@ -95,10 +97,13 @@ final class LoadRun {
             final List<double[]> samples = new ArrayList<>();
             final long[] machineBefore = ProcStats.machineTicks();
             final double toolCpuBefore = ProcStats.cpuSeconds(ProcessHandle.current().pid());
+            // The ring poller's own share: its idle strategy decides how often it wakes between frames.
+            final double pollerCpuBefore = pid > 0 ? ProcStats.threadCpuSeconds(pid, POLLER_THREAD) : -1;
             final long framesBefore = feeder.framesWritten();
             final long windowStartNs = System.nanoTime();
             final long stallMs = o.stallMs > 0 ? o.stallMs : o.durationS * 1000L;
             clients.startWindow(stallMs);
+            clients.startJoiners(o.durationS * 1000L * 3 / 4);
             sample(samples, pid, windowStartNs);
             sampler.scheduleAtFixedRate(() -> sample(samples, pid, windowStartNs), o.sampleMs, o.sampleMs, TimeUnit.MILLISECONDS);
             sleepSeconds(o.durationS);
@@ -109,6 +114,7 @@ final class LoadRun {
             sample(samples, pid, windowStartNs);
             final long framesAfter = feeder.framesWritten();
             final double toolCpuAfter = ProcStats.cpuSeconds(ProcessHandle.current().pid());
+            final double pollerCpuAfter = pid > 0 ? ProcStats.threadCpuSeconds(pid, POLLER_THREAD) : -1;
             final long[] machineAfter = ProcStats.machineTicks();
             final ServerMetrics.Scrape after = ServerMetrics.scrape(http, port);
             final double windowS = (windowEndNs - windowStartNs) / 1e9;
@@ -135,6 +141,9 @@ final class LoadRun {
             result.put("frames_timed_by_writer_clock", clients.writerClockFrames.get());
             final double delivered = result.getJsonObject("delivered").getDouble("bytes");
             result.put("server_process", serverProcess(samples, pid, windowS, delivered));
+            if (pollerCpuBefore >= 0 && pollerCpuAfter >= 0) {
+                result.getJsonObject("server_process").put("poller_cpu_cores", round((pollerCpuAfter - pollerCpuBefore) / windowS, 3));
+            }
             result.put("server_metrics", serverMetrics(before, after, windowS));
             result.put("load_tool", new JsonObject().put("cpu_cores", round((toolCpuAfter - toolCpuBefore) / windowS, 3)));
             result.put("machine_cpu_cores", machineCpu(machineBefore, machineAfter, windowS));
@@ -180,6 +189,7 @@ final class LoadRun {
     private JsonObject scenario() {
         return new JsonObject()
             .put("clients", o.clients).put("healthy", o.clients - o.slow - o.stalled).put("slow", o.slow).put("stalled", o.stalled)
+            .put("joiners", o.joiners)
             .put("slow_rate_bytes_per_s", o.slowRate > 0 ? o.slowRate : (long) Math.max(1024, o.streamBytesPerSecond() / 2))
             .put("fps", o.fps).put("frame_bytes", o.frameBytes).put("keyframe_bytes", o.keyframeBytes).put("gop", o.gop)
             .put("stream_mbit_per_s", round(o.streamBytesPerSecond() * 8 / 1e6, 2))

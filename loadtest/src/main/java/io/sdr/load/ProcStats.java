@@ -32,6 +32,31 @@ final class ProcStats {
         }
     }
 
+    /**
+     * utime + stime in seconds of the threads of {@code pid} whose name starts with {@code prefix}
+     * (Linux cuts names to 15 characters: "sdr-ring-poller"), or -1.
+     */
+    static double threadCpuSeconds(final long pid, final String prefix) {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            double total = 0;
+            for (final Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (!Files.readString(task.resolve("comm")).startsWith(prefix)) {
+                        continue;
+                    }
+                    final String stat = Files.readString(task.resolve("stat"));
+                    final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    total += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
+                } catch (final IOException | RuntimeException gone) {
+                    // The thread ended between the listing and the read.
+                }
+            }
+            return total;
+        } catch (final IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** VmRSS of {@code pid} in bytes, or -1. */
     static long rssBytes(final long pid) {
         try {

@@ -44,6 +44,7 @@ final class Report {
         final Histogram latency = LoadClients.newLatencyHistogram();
         final List<Double> fps = new ArrayList<>();
         final List<Double> joinMs = new ArrayList<>();
+        final List<Double> connectMs = new ArrayList<>();
         final List<Double> clientP99 = new ArrayList<>();
         final TreeMap<Integer, Integer> closes = new TreeMap<>();
         long frames = 0;
@@ -70,6 +71,9 @@ final class Report {
             if (c.joinNs() >= 0) {
                 joinMs.add(c.joinNs() / 1e6);
             }
+            if (c.connectToKeyframeNs() >= 0) {
+                connectMs.add(c.connectToKeyframeNs() / 1e6);
+            }
             if (c.latencyNs.getTotalCount() > 0) {
                 clientP99.add(c.latencyNs.getValueAtPercentile(99) / 1e3);
             }
@@ -94,7 +98,7 @@ final class Report {
             .put("client_p99_us", spread(clientP99, 1))
             .put("dropped_frames", dropped).put("clients_with_drops", withDrops)
             .put("keyframe_waits", keyframeWaits).put("gaps_without_keyframe", gapsWithoutKeyframe)
-            .put("join_ms", spread(joinMs, 3)).put("first_frame_not_keyframe", firstNotKeyframe);
+            .put("join_ms", spread(joinMs, 3)).put("connect_to_keyframe_ms", spread(connectMs, 3)).put("first_frame_not_keyframe", firstNotKeyframe);
         if (kind == ClientStats.Kind.STALLED) {
             final List<Double> firstAge = new ArrayList<>();
             final List<Double> staleKb = new ArrayList<>();
@@ -232,9 +236,21 @@ final class Report {
         final JsonObject p = r.getJsonObject("server_process");
         if (p != null && p.getJsonObject("rss_mb") != null) {
             final JsonObject rss = p.getJsonObject("rss_mb");
-            b.append(String.format(Locale.ROOT, "server: cpu %.3f cores, %s CPU-s/GB, RSS MB start %.0f max %.0f end %.0f (slope %.2f MB/min)%n",
-                p.getDouble("cpu_cores"), p.getValue("cpu_s_per_gb_delivered"), rss.getDouble("start"), rss.getDouble("max"),
+            b.append(String.format(Locale.ROOT, "server: cpu %.3f cores (ring poller %s), %s CPU-s/GB, RSS MB start %.0f max %.0f end %.0f (slope %.2f MB/min)%n",
+                p.getDouble("cpu_cores"), p.getValue("poller_cpu_cores"), p.getValue("cpu_s_per_gb_delivered"), rss.getDouble("start"), rss.getDouble("max"),
                 rss.getDouble("end"), rss.getDouble("slope_mb_per_min")));
+            final io.vertx.core.json.JsonArray series = p.getJsonArray("samples_t_s_rss_mb_cpu_s");
+            if (series != null && series.size() > 12) {
+                // Long runs (rss500, soak): the RSS series itself, so growth and its shape show.
+                b.append("server RSS MB by time:");
+                final int step = Math.max(1, series.size() / 70);
+                for (int i = 0; i < series.size(); i += step) {
+                    final io.vertx.core.json.JsonArray s1 = series.getJsonArray(i);
+                    b.append(String.format(Locale.ROOT, "%s %.0fs:%.0f", i % (10 * step) == 0 && i > 0 ? "\n " : "",
+                        s1.getDouble(0), s1.getDouble(1)));
+                }
+                b.append('\n');
+            }
         }
         final JsonObject m = r.getJsonObject("server_metrics");
         if (m != null && m.getJsonObject("commit_to_publish") != null) {

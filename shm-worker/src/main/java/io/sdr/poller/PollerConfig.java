@@ -16,18 +16,21 @@ import java.nio.file.Path;
  * doubling up to {@code maxParkNs} (the seed's adaptive poll; ~0.1 ms p99 at a few % of a core);
  * {@code sleeping} always parks {@code maxParkNs}; {@code yielding} and {@code busy-spin} burn a core.
  * Whatever the strategy, once no frame has come for {@code pausedAfterMs} the thread parks
- * {@code pausedParkNs} between polls ({@link PausedStreamIdleStrategy}; 0 turns that off).
+ * {@code pausedParkNs} between polls ({@link PausedStreamIdleStrategy}; 0 turns that off). With
+ * {@code paced} (default), a steady stream's frame interval is learnt and the thread sleeps until
+ * shortly before each frame is due ({@link FramePacedIdleStrategy}); the strategy above covers
+ * the rest (irregular or late frames).
  */
 public record PollerConfig(String stream, Path path, boolean crcEnabled, int maxFrameBytes, String idleStrategy,
                            int maxSpins, int maxYields, long minParkNs, long maxParkNs, long idrCoalesceMs,
-                           long fileCheckIntervalMs, long pausedAfterMs, long pausedParkNs) {
+                           long fileCheckIntervalMs, long pausedAfterMs, long pausedParkNs, boolean paced) {
 
     public static final String SECTION = "poller";
 
     public static PollerConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
         c.allowOnly("stream", "path", "size", "crc", "maxFrameBytes", "idleStrategy", "maxSpins", "maxYields",
-            "minParkNs", "maxParkNs", "idrCoalesceMs", "fileCheckIntervalMs", "pausedAfterMs", "pausedParkNs");
+            "minParkNs", "maxParkNs", "idrCoalesceMs", "fileCheckIntervalMs", "pausedAfterMs", "pausedParkNs", "paced");
         final String stream = c.stringValue("stream", "main");
         if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new io.sdr.config.ConfigException(c.key("stream") + "=\"" + stream
@@ -52,13 +55,17 @@ public record PollerConfig(String stream, Path path, boolean crcEnabled, int max
             c.longValue("idrCoalesceMs", 500, 1, 60_000),
             c.longValue("fileCheckIntervalMs", 20, 1, 10_000),
             c.longValue("pausedAfterMs", 1_000, 1, 3_600_000),
-            c.longValue("pausedParkNs", 1_000_000, 0, 100_000_000));
+            c.longValue("pausedParkNs", 1_000_000, 0, 100_000_000),
+            c.booleanValue("paced", false));
     }
 
     public IdleStrategy newIdleStrategy() {
         final IdleStrategy streaming = newStreamingIdleStrategy();
-        return pausedParkNs == 0 ? streaming
+        final IdleStrategy unpaced = pausedParkNs == 0 ? streaming
             : new PausedStreamIdleStrategy(streaming, pausedAfterMs * 1_000_000L, pausedParkNs);
+        // Busy-spin and yielding are chosen to never sleep: pacing would defeat them.
+        return paced && !idleStrategy.equals("busy-spin") && !idleStrategy.equals("yielding")
+            ? new FramePacedIdleStrategy(unpaced) : unpaced;
     }
 
     private IdleStrategy newStreamingIdleStrategy() {

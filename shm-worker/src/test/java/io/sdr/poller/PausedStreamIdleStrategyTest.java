@@ -74,11 +74,12 @@ class PausedStreamIdleStrategyTest {
 
     @Test
     void shouldWrapEveryStrategyUnlessPausedParkIsZero() {
-        final PollerConfig wrapped = PollerConfig.from(new JsonObject());
+        final PollerConfig wrapped = PollerConfig.from(new JsonObject().put("paced", false));
         assertTrue(wrapped.newIdleStrategy() instanceof PausedStreamIdleStrategy);
         assertEquals(1_000, wrapped.pausedAfterMs());
         assertEquals(1_000_000, wrapped.pausedParkNs());
-        final PollerConfig plain = PollerConfig.from(new JsonObject().put("pausedParkNs", 0).put("idleStrategy", "sleeping"));
+        final PollerConfig plain = PollerConfig.from(new JsonObject().put("pausedParkNs", 0).put("idleStrategy", "sleeping")
+            .put("paced", false));
         assertSame(org.agrona.concurrent.SleepingIdleStrategy.class, plain.newIdleStrategy().getClass());
     }
 }
