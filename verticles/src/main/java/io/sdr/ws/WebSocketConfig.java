@@ -81,7 +81,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.intValue("telemetryPendingSubjects", 1024, 1, 1_000_000),
             c.intValue("telemetryCacheSubjects", 4096, 0, 1_000_000),
             c.longValue("telemetryCacheBytes", 16L << 20, 0, 1L << 32),
-            c.longValue("maxFrameAgeMs", 500, 0, 3_600_000),
+            c.longValue("maxFrameAgeMs", 2000, 0, 3_600_000),
             SecurityConfig.from(c));
     }
 
