@@ -58,7 +58,7 @@ final class StreamFanout {
         commitClock = frame.commitNs() != 0 && Math.abs(now - frame.commitNs()) < COMMIT_CLOCK_SANITY_NS;
         recent.add(frame.frameSeq(), commitClock ? frame.commitNs() : frame.publishNs());
         if (maxFrameAgeNs > 0 && now - frame.publishNs() > maxFrameAgeNs) {
-            skipTooOld();
+            skipTooOld(now);
             return;
         }
         final boolean keyframe = frame.isKeyframe();
@@ -98,9 +98,8 @@ final class StreamFanout {
      * would only make every client's picture older: skip it for all, and let them resync at the next
      * keyframe, so the backlog drains at the cost of the skipped frames, not of latency.
      */
-    private void skipTooOld() {
+    private void skipTooOld(final long now) {
         metrics.framesTooOld.increment();
-        final long now = System.nanoTime();
         boolean wantKeyframe = false;
         for (int i = clients.size() - 1; i >= 0; i--) {
             final WsClient client = clients.get(i);
