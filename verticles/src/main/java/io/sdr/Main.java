@@ -88,6 +88,9 @@ public final class Main extends VertxApplication implements VertxApplicationHook
     public VertxBuilder createVertxBuilder(final VertxOptions options) {
         DOUBLE_GAUGE_WARNING.setLevel(java.util.logging.Level.SEVERE);
         options.setMetricsOptions(metricsOptions());
+        // Native epoll on Linux (NIO elsewhere, Vert.x falls back by itself): the fan-out bounds what
+        // the kernel holds for each viewer with TCP_NOTSENT_LOWAT, an epoll-only socket option.
+        options.setPreferNativeTransport(true);
         return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
     }
 

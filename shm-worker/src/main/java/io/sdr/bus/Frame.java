@@ -1,31 +1,42 @@
 package io.sdr.bus;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.ReferenceCounted;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.nio.ByteBuffer;
 
 /**
- * One encoded access unit on the event bus, already laid out as the WebSocket video message:
+ * One encoded access unit, laid out once as the complete WebSocket frame every viewer receives:
  *
  * <pre>
- *   0      1                         33
- *   +------+-------------------------+------------------------------+
- *   | 0x01 | frame header (32 bytes) | payload (size bytes)         |
- *   +------+-------------------------+------------------------------+
+ *   0            h      h+1                       h+33
+ *   +------------+------+-------------------------+------------------------------+
+ *   | WS header  | 0x01 | frame header (32 bytes) | payload (size bytes)         |
+ *   +------------+------+-------------------------+------------------------------+
+ *   |&lt;- wire() ------------------------------------------------------------------&gt;|
+ *                |&lt;- message(): the WebSocket message, h = 2, 4 or 10 ------------&gt;|
  * </pre>
  *
- * Immutable and shared by reference by every local consumer ({@link FrameCodec}); the message
- * memory is one direct buffer written as-is to every client socket. The memory belongs to the
- * garbage collector (a {@link ByteBuffer#allocateDirect} region), so a frame that sits in a GOP
- * cache or a slow socket's queue needs no reference counting and cannot leak.
+ * The WebSocket header ({@link WebSocketFraming}) is the server's unmasked final binary header, the
+ * same for every viewer, so the fan-out writes {@link #wire()} as-is to every socket.
+ *
+ * <p>The memory is pooled and reference counted (Netty's {@link PooledByteBufAllocator}), so a frame
+ * costs no garbage collection and RSS stays at what is in use. Every holder owns one reference: the
+ * poller while it publishes, each event-bus consumer ({@link FrameCodec} retains one per local
+ * delivery, {@link FrameConsumers} releases it after the handler), the GOP cache while it keeps the
+ * frame, each socket write until Netty has written it. The fields are immutable; the bytes must not
+ * be modified once published.
  */
-public final class Frame {
+public final class Frame implements ReferenceCounted {
     public static final byte TYPE_VIDEO = 0x01;
     /** Bytes before the frame header in {@link #message()}. */
     public static final int MESSAGE_HEADER_OFFSET = 1;
+    /** Where frame memory comes from: one pool for the poller, the codec and the tests. */
+    public static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
     private final String stream;
     private final long frameSeq;
@@ -34,10 +45,12 @@ public final class Frame {
     private final int codec;
     private final long commitNs;
     private final long publishNs;
-    private final Buffer message;
+    private final ByteBuf wire;
+    private final int messageOffset;
+    private final int messageLength;
 
-    public Frame(final String stream, final long frameSeq, final long frameId, final int flags, final int codec,
-                 final long commitNs, final long publishNs, final Buffer message) {
+    private Frame(final String stream, final long frameSeq, final long frameId, final int flags, final int codec,
+                  final long commitNs, final long publishNs, final ByteBuf wire, final int messageLength) {
         this.stream = stream;
         this.frameSeq = frameSeq;
         this.frameId = frameId;
@@ -45,18 +58,35 @@ public final class Frame {
         this.codec = codec;
         this.commitNs = commitNs;
         this.publishNs = publishNs;
-        this.message = message;
+        this.wire = wire;
+        this.messageOffset = WebSocketFraming.binaryHeaderLength(messageLength);
+        this.messageLength = messageLength;
     }
 
-    /** A zeroed direct buffer of {@code length} bytes, GC-managed, for building a message in place. */
-    public static ByteBuffer allocateMessage(final int length) {
-        return ByteBuffer.allocateDirect(length);
+    /**
+     * A frame of {@code messageLength} message bytes with its WebSocket header written; the caller
+     * fills the message through {@link #messageMemory()} before publishing it. One reference, the caller's.
+     */
+    public static Frame allocate(final String stream, final long frameSeq, final long frameId, final int flags,
+                                 final int codec, final long commitNs, final long publishNs, final int messageLength) {
+        final int total = WebSocketFraming.binaryHeaderLength(messageLength) + messageLength;
+        final ByteBuf wire = ALLOCATOR.directBuffer(total, total);
+        WebSocketFraming.writeBinaryHeader(wire, messageLength);
+        wire.writerIndex(total);
+        return new Frame(stream, frameSeq, frameId, flags, codec, commitNs, publishNs, wire, messageLength);
     }
 
-    /** Wraps a message built in {@code memory} (position 0 to limit) without copying it. */
-    public static Buffer wrapMessage(final ByteBuffer memory) {
-        final ByteBuf byteBuf = Unpooled.wrappedBuffer(memory);
-        return BufferInternal.buffer(byteBuf);
+    /** A frame holding a copy of {@code message} (the 0x01 type byte, the frame header and the payload). */
+    public static Frame copyOf(final String stream, final long frameSeq, final long frameId, final int flags,
+                               final int codec, final long commitNs, final long publishNs, final Buffer message) {
+        final Frame frame = allocate(stream, frameSeq, frameId, flags, codec, commitNs, publishNs, message.length());
+        frame.wire.setBytes(frame.messageOffset, ((BufferInternal) message).getByteBuf());
+        return frame;
+    }
+
+    /** The message region as a writable NIO view (position 0, limit = message length), for filling it in place. */
+    public ByteBuffer messageMemory() {
+        return wire.nioBuffer(messageOffset, messageLength);
     }
 
     public String stream() {
@@ -93,22 +123,77 @@ public final class Frame {
         return publishNs;
     }
 
-    /** The complete WebSocket message; shared, never modify it. */
+    /**
+     * The WebSocket message (without the WebSocket header) as a Buffer view of the frame's memory:
+     * valid only while the caller holds a reference; never modify it.
+     */
     public Buffer message() {
-        return message;
+        return BufferInternal.buffer(wire.slice(messageOffset, messageLength));
+    }
+
+    /**
+     * The complete WebSocket frame. Shared: write a duplicate ({@code retainedDuplicate()}, one
+     * reference that the write consumes), never move its indices.
+     */
+    public ByteBuf wire() {
+        return wire;
     }
 
     public int messageLength() {
-        return message.length();
+        return messageLength;
+    }
+
+    /** Bytes on the wire: the WebSocket header and the message. */
+    public int wireLength() {
+        return messageOffset + messageLength;
     }
 
     public int payloadSize() {
-        return message.length() - MESSAGE_HEADER_OFFSET - io.sdr.ring.FrameHeaderDescriptor.LENGTH;
+        return messageLength - MESSAGE_HEADER_OFFSET - io.sdr.ring.FrameHeaderDescriptor.LENGTH;
+    }
+
+    @Override
+    public int refCnt() {
+        return wire.refCnt();
+    }
+
+    @Override
+    public Frame retain() {
+        wire.retain();
+        return this;
+    }
+
+    @Override
+    public Frame retain(final int increment) {
+        wire.retain(increment);
+        return this;
+    }
+
+    @Override
+    public Frame touch() {
+        wire.touch();
+        return this;
+    }
+
+    @Override
+    public Frame touch(final Object hint) {
+        wire.touch(hint);
+        return this;
+    }
+
+    @Override
+    public boolean release() {
+        return wire.release();
+    }
+
+    @Override
+    public boolean release(final int decrement) {
+        return wire.release(decrement);
     }
 
     @Override
     public String toString() {
         return "Frame{stream=" + stream + ", frameSeq=" + frameSeq + ", keyframe=" + isKeyframe() + ", codec=" + codec
-            + ", bytes=" + message.length() + '}';
+            + ", bytes=" + messageLength + '}';
     }
 }

@@ -4,12 +4,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Event-bus codec for {@link Frame}: local delivery hands every consumer the same instance (no
- * copy per consumer, unlike the default Buffer codec); the wire form is used only across a cluster.
+ * copy per consumer, unlike the default Buffer codec) with one reference of its own: Vert.x calls
+ * {@link #transform} once per local consumer, synchronously inside {@code publish} (no delivery
+ * interceptors are installed), so the publisher may release its own reference as soon as
+ * {@code publish} returns; each consumer releases its reference after its handler
+ * ({@link FrameConsumers}). The wire form is used only across a cluster.
  *
  * <pre>
  * wire: | stream len u16 | stream UTF-8 | frame_seq u64 | frame_id u64 | flags u16 | codec u16 |
@@ -55,14 +58,12 @@ public final class FrameCodec implements MessageCodec<Frame, Frame> {
         final long publishNs = buffer.getLong(pos + 28);
         final int length = buffer.getInt(pos + 36);
         pos += 40;
-        final ByteBuffer memory = Frame.allocateMessage(length);
-        memory.put(buffer.getBytes(pos, pos + length)).flip();
-        return new Frame(stream, frameSeq, frameId, flags, codec, commitNs, publishNs, Frame.wrapMessage(memory));
+        return Frame.copyOf(stream, frameSeq, frameId, flags, codec, commitNs, publishNs, buffer.slice(pos, pos + length));
     }
 
     @Override
     public Frame transform(final Frame frame) {
-        return frame;
+        return frame.retain();
     }
 
     @Override

@@ -1,6 +1,9 @@
 package io.sdr.bus;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,14 +49,15 @@ public final class Telemetry {
         if (subjectBytes.length == 0 || subjectBytes.length > MAX_SUBJECT_BYTES) {
             return null;
         }
-        final ByteBuffer memory = Frame.allocateMessage(3 + subjectBytes.length + payload.length);
+        // GC-managed direct memory: small, and written to many sockets without a copy.
+        final ByteBuffer memory = ByteBuffer.allocateDirect(3 + subjectBytes.length + payload.length);
         memory.order(ByteOrder.LITTLE_ENDIAN)
             .put(TYPE_TELEMETRY)
             .putShort((short) subjectBytes.length)
             .put(subjectBytes)
             .put(payload)
             .flip();
-        return new Telemetry(subject, payload.length, receivedNs, Frame.wrapMessage(memory));
+        return new Telemetry(subject, payload.length, receivedNs, BufferInternal.buffer(Unpooled.wrappedBuffer(memory)));
     }
 
     public String subject() {
@@ -72,6 +76,11 @@ public final class Telemetry {
     /** The complete WebSocket message; shared, never modify it. */
     public Buffer message() {
         return message;
+    }
+
+    /** The message as a new view for one socket write: the write may release it, the memory stays. */
+    public ByteBuf messageBytes() {
+        return Unpooled.unreleasableBuffer(((BufferInternal) message).getByteBuf());
     }
 
     public int messageLength() {

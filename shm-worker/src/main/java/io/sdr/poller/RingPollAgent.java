@@ -1,13 +1,10 @@
 package io.sdr.poller;
 
 import io.micrometer.core.instrument.Timer;
-import io.sdr.bus.Addresses;
 import io.sdr.bus.Frame;
 import io.sdr.ring.FrameInfo;
 import io.sdr.ring.PollOutcome;
 import io.sdr.ring.RingReader;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -16,14 +13,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The polling loop of one stream, run by an Agrona {@code AgentRunner} on a thread it owns: reads
- * the ring into a scratch buffer, builds each frame's WebSocket message once in its own direct
- * buffer and publishes it as an immutable {@link Frame}.
+ * the ring into a scratch buffer, builds each frame's complete WebSocket frame once in pooled
+ * memory ({@link Frame#allocate}) and publishes it, releasing its own reference afterwards. No
+ * Vert.x types: the frames go to a {@link FramePublisher}, keyframe requests to a {@link KeyframeRequester}.
  */
 final class RingPollAgent implements Agent {
     private final PollerConfig config;
     private final RingReader reader;
-    private final EventBus eventBus;
-    private final String framesAddress;
+    private final FramePublisher publisher;
+    private final KeyframeRequester encoder;
     private final StreamStats stats;
     private final KeyframeCoalescer keyframes;
     private final Timer commitToPublish;
@@ -33,14 +31,14 @@ final class RingPollAgent implements Agent {
     private final UnsafeBuffer target = new UnsafeBuffer(0, 0);
     private long nextStatsNs;
 
-    RingPollAgent(final PollerConfig config, final EventBus eventBus, final StreamStats stats,
-                  final KeyframeCoalescer keyframes, final Timer commitToPublish) {
+    RingPollAgent(final PollerConfig config, final FramePublisher publisher, final KeyframeRequester encoder,
+                  final StreamStats stats, final KeyframeCoalescer keyframes, final Timer commitToPublish) {
         this.config = config;
         this.reader = new RingReader(config.path(), RingReader.Options.DEFAULTS
             .withCrc(config.crcEnabled())
             .withFileCheckIntervalNs(TimeUnit.MILLISECONDS.toNanos(config.fileCheckIntervalMs())));
-        this.eventBus = eventBus;
-        this.framesAddress = Addresses.frames(config.stream());
+        this.publisher = publisher;
+        this.encoder = encoder;
         this.stats = stats;
         this.keyframes = keyframes;
         this.commitToPublish = commitToPublish;
@@ -79,23 +77,26 @@ final class RingPollAgent implements Agent {
     private void publish(final long now) {
         final FrameInfo info = reader.frame();
         final int length = Frame.MESSAGE_HEADER_OFFSET + info.length();
-        final ByteBuffer memory = Frame.allocateMessage(length);
-        target.wrap(memory);
-        scratch.putByte(0, Frame.TYPE_VIDEO);
-        target.putBytes(0, scratch, 0, length);
-        final Frame frame = new Frame(config.stream(), info.frameSeq(), info.frameId(), info.flags(), info.codec(),
-            info.commitNs(), now, Frame.wrapMessage(memory));
-        if (info.commitNs() != 0) {
-            commitToPublish.record(Math.max(0, now - info.commitNs()), TimeUnit.NANOSECONDS);
+        final Frame frame = Frame.allocate(config.stream(), info.frameSeq(), info.frameId(), info.flags(), info.codec(),
+            info.commitNs(), now, length);
+        try {
+            target.wrap(frame.messageMemory());
+            scratch.putByte(0, Frame.TYPE_VIDEO);
+            target.putBytes(0, scratch, 0, length);
+            target.wrap(0, 0);
+            if (info.commitNs() != 0) {
+                commitToPublish.record(Math.max(0, now - info.commitNs()), TimeUnit.NANOSECONDS);
+            }
+            publisher.publish(frame);
+        } finally {
+            frame.release();
         }
-        eventBus.publish(framesAddress, frame);
         stats.published(info.frameSeq(), now);
     }
 
     void requestKeyframe(final String reason) {
         if (keyframes.tryRequest(System.nanoTime())) {
-            eventBus.publish(Addresses.keyframeRequest(config.stream()),
-                new JsonObject().put("stream", config.stream()).put("reason", reason));
+            encoder.request(reason);
         }
     }
 

@@ -47,7 +47,12 @@ public final class RingPollerVerticle extends VerticleBase {
             .maximumExpectedValue(Duration.ofSeconds(1))
             .register(registry);
         meters.add(commitToPublish);
-        final RingPollAgent agent = new RingPollAgent(config, vertx.eventBus(), stats, keyframes, commitToPublish);
+        final String framesAddress = Addresses.frames(stream);
+        final String keyframeAddress = Addresses.keyframeRequest(stream);
+        final RingPollAgent agent = new RingPollAgent(config,
+            frame -> vertx.eventBus().publish(framesAddress, frame),
+            reason -> vertx.eventBus().publish(keyframeAddress, new JsonObject().put("stream", stream).put("reason", reason)),
+            stats, keyframes, commitToPublish);
         registerCounters(registry, stream, agent.reader().counters(), keyframes);
 
         vertx.eventBus().<JsonObject>consumer(Addresses.keyframeWanted(stream), message -> {

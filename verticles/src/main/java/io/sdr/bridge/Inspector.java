@@ -1,7 +1,7 @@
 package io.sdr.bridge;
 
 import io.sdr.bus.Addresses;
-import io.sdr.bus.Frame;
+import io.sdr.bus.FrameConsumers;
 import io.sdr.bus.Telemetry;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -82,13 +82,13 @@ final class Inspector {
                 bus.publish(address, Summaries.telemetry(message.body(), System.nanoTime(), config.textMaxChars(), payloadMaxBytes), LOCAL);
             });
         }
-        return bus.<Frame>localConsumer(source, message -> {
+        return FrameConsumers.local(bus, source, frame -> {
             if (congested.test(address)) {
                 skipped.incrementAndGet();
                 return;
             }
             summaries.incrementAndGet();
-            bus.publish(address, Summaries.frame(message.body(), System.nanoTime(), payloadMaxBytes), LOCAL);
+            bus.publish(address, Summaries.frame(frame, System.nanoTime(), payloadMaxBytes), LOCAL);
         });
     }
 

@@ -1,6 +1,7 @@
 package io.sdr.ws;
 
-import io.vertx.core.buffer.Buffer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -45,7 +46,7 @@ final class ControlMessages {
      * A stats message; {@code timesNs} are System.nanoTime()-domain (CLOCK_MONOTONIC) and are
      * turned into wall-clock times against the pair ({@code nowNs}, {@code nowEpochMs}) taken together.
      */
-    static Buffer stats(final String stream, final String clock, final long nowNs, final double nowEpochMs,
+    static ByteBuf stats(final String stream, final String clock, final long nowNs, final double nowEpochMs,
                         final long[] frameSeqs, final long[] timesNs, final int count) {
         final JsonArray frames = new JsonArray();
         for (int i = 0; i < count; i++) {
@@ -56,22 +57,23 @@ final class ControlMessages {
             .put("server_time_ms", nowEpochMs).put("clock", clock).put("frames", frames));
     }
 
-    static Buffer pong(final double ping, final double nowEpochMs) {
+    static ByteBuf pong(final double ping, final double nowEpochMs) {
         return message(new JsonObject().put("type", "pong").put("ping", ping).put("server_time_ms", nowEpochMs));
     }
 
-    static Buffer subscribeNotice(final String status, final java.util.List<?> subjects, final String reason) {
+    static ByteBuf subscribeNotice(final String status, final java.util.List<?> subjects, final String reason) {
         final JsonArray list = new JsonArray();
         subjects.forEach(pattern -> list.add(pattern.toString()));
         return message(new JsonObject().put("type", "subscribe").put("status", status).put("subjects", list).put("reason", reason));
     }
 
-    static Buffer keyframeRefused(final String reason) {
+    static ByteBuf keyframeRefused(final String reason) {
         return message(new JsonObject().put("type", "keyframe").put("status", "refused").put("reason", reason));
     }
 
-    private static Buffer message(final JsonObject body) {
+    /** One reference, the caller's: a write consumes it; share it with {@code retainedDuplicate()}. */
+    private static ByteBuf message(final JsonObject body) {
         final byte[] json = body.encode().getBytes(StandardCharsets.UTF_8);
-        return Buffer.buffer(json.length + 1).appendByte(TYPE_CONTROL).appendBytes(json);
+        return Unpooled.buffer(json.length + 1).writeByte(TYPE_CONTROL).writeBytes(json);
     }
 }

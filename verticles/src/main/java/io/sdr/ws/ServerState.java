@@ -25,7 +25,7 @@ public final class ServerState implements Shareable {
     }
 
     /** Takes a connection slot; false when {@code max} are taken. */
-    public boolean tryAcquireClient(final int max) {
+    private boolean tryAcquireClient(final int max) {
         while (true) {
             final int current = clients.get();
             if (current >= max) {
@@ -37,12 +37,12 @@ public final class ServerState implements Shareable {
         }
     }
 
-    public void releaseClient() {
+    private void releaseClient() {
         clients.decrementAndGet();
     }
 
     /** Takes one of {@code max} connection slots of a client address (all groups together); false when all are taken. */
-    public boolean tryAcquireAddress(final String address, final int max) {
+    private boolean tryAcquireAddress(final String address, final int max) {
         final boolean[] taken = new boolean[1];
         clientsByAddress.compute(address, (a, count) -> {
             final int current = count == null ? 0 : count;
@@ -53,7 +53,7 @@ public final class ServerState implements Shareable {
     }
 
     /** Gives back a slot of {@link #tryAcquireAddress}; the entry goes when its count reaches zero. */
-    public void releaseAddress(final String address) {
+    private void releaseAddress(final String address) {
         clientsByAddress.computeIfPresent(address, (a, count) -> count <= 1 ? null : count - 1);
     }
 
@@ -61,9 +61,74 @@ public final class ServerState implements Shareable {
         return clientsByAddress.getOrDefault(address, 0);
     }
 
-    /** Live clients of one stream, across groups; the counter is created on first use. */
+    /** Live clients of one stream, across groups; the counter is created on first use. Read-only to callers: {@link Slot} counts. */
     public AtomicInteger clientsOf(final String stream) {
         return clientsByStream.computeIfAbsent(stream, s -> new AtomicInteger());
+    }
+
+    /**
+     * Takes a connection slot for a viewer of {@code stream}: one of {@code maxClients} and, with
+     * {@code address} non-null, one of that address's {@code perAddress}. Null with the refusal in
+     * {@code refused[0]} when none is free. The slot is the one owner of this viewer's counts.
+     */
+    public Slot acquire(final String stream, final int maxClients, final String address, final int perAddress,
+                        final String[] refused) {
+        if (!tryAcquireClient(maxClients)) {
+            refused[0] = "max_clients";
+            return null;
+        }
+        if (address != null && !tryAcquireAddress(address, perAddress)) {
+            releaseClient();
+            refused[0] = "max_per_address";
+            return null;
+        }
+        return new Slot(stream, address);
+    }
+
+    /**
+     * One viewer's share of the counts: the connection slot (and its address's) from
+     * {@link #acquire}, then, once its WebSocket is open, the stream's and its group's client
+     * counts. {@link #release} gives back all of it exactly once, whatever happened in between.
+     */
+    public final class Slot {
+        private final String stream;
+        private final String address;
+        private AtomicInteger group;
+        private boolean released;
+
+        private Slot(final String stream, final String address) {
+            this.stream = stream;
+            this.address = address;
+        }
+
+        /** The WebSocket is open: it now counts for its stream and for {@code groupClients}. */
+        public void opened(final AtomicInteger groupClients) {
+            if (released || group != null) {
+                return;
+            }
+            group = groupClients;
+            clientsOf(stream).incrementAndGet();
+            group.incrementAndGet();
+        }
+
+        public void release() {
+            if (released) {
+                return;
+            }
+            released = true;
+            if (group != null) {
+                clientsOf(stream).decrementAndGet();
+                group.decrementAndGet();
+            }
+            releaseClient();
+            if (address != null) {
+                releaseAddress(address);
+            }
+        }
+
+        public String address() {
+            return address;
+        }
     }
 
     public int clients() {

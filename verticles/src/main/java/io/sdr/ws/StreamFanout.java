@@ -1,60 +1,75 @@
 package io.sdr.ws;
 
-import io.sdr.bus.Addresses;
+import io.netty.buffer.ByteBuf;
 import io.sdr.bus.Frame;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One group's fan-out of one stream: the GOP cache and the clients watching the stream. Every
- * client gets the same message memory; what differs per client is only its {@link ClientSession}
- * and how far its socket has got ({@link WsClient}).
- * Confined to the group's event loop.
+ * One group's fan-out of one stream: the GOP cache and the viewers watching the stream. Every
+ * viewer gets the same bytes: the frame's prebuilt WebSocket frame, written to all viewers of the
+ * group and then flushed once per viewer (how uWebSockets corks its pub/sub writes). What differs
+ * per viewer is only its {@link ClientSession} and how far its connection has got.
+ * No Vert.x types; confined to the group's event loop.
  */
 final class StreamFanout {
     private static final System.Logger LOG = System.getLogger(StreamFanout.class.getName());
     /** Application close code (4000-4999) for a client that waited too long for a keyframe. */
     static final short CLOSE_IDR_TIMEOUT = 4001;
-
-    private final Vertx vertx;
-    private final String stream;
-    private final WebSocketConfig config;
-    private final FanoutMetrics metrics;
-    private final GopCache<Frame> gop;
-    private final List<WsClient> clients = new ArrayList<>();
-    private final long idrTimeoutNs;
-    private final long maxFrameAgeNs;
-    private long lastKeyframeWantNs = System.nanoTime() - KEYFRAME_WANT_INTERVAL_NS;
     /** Local damping only; the poller coalesces to one request per interval across all groups. */
     private static final long KEYFRAME_WANT_INTERVAL_NS = 50_000_000L;
     /** Frames whose commit time a stats message can carry: more than a second even at 120 fps. */
     private static final int RECENT_FRAMES = 256;
     /** A commit time further than this from now is from another clock: use the publish time. */
     private static final long COMMIT_CLOCK_SANITY_NS = 60_000_000_000L;
+    /**
+     * Auto lag: this many frame intervals, within these bounds. The floor is for keyframes: one is
+     * several times a P-frame, and on a link only a little faster than the stream it takes several
+     * frame intervals to leave (88 KB on 10 Mbit/s: 70 ms) while the frames behind it wait; that
+     * viewer keeps up on average and must not be sent to keyframe-wait at every keyframe.
+     */
+    static final int LAG_INTERVALS = 2;
+    static final long MIN_AUTO_LAG_NS = 100_000_000L;
+    static final long MAX_AUTO_LAG_NS = 1_000_000_000L;
+
+    private final String stream;
+    private final WebSocketConfig config;
+    private final FanoutMetrics metrics;
+    private final KeyframeWants keyframes;
+    private final GopCache<Frame> gop;
+    private final List<WsClient> clients = new ArrayList<>();
+    private final long idrTimeoutNs;
+    private final long maxFrameAgeNs;
+    private final long fixedLagNs;
+    private final long joinGraceNs;
+    private final FrameInterval interval = new FrameInterval();
+    private long lastKeyframeWantNs = System.nanoTime() - KEYFRAME_WANT_INTERVAL_NS;
     private final RecentCommits recent = new RecentCommits(RECENT_FRAMES);
     private final long[] drainSeqs = new long[RECENT_FRAMES];
     private final long[] drainTimes = new long[RECENT_FRAMES];
     private boolean commitClock;
 
-    StreamFanout(final Vertx vertx, final String stream, final WebSocketConfig config, final FanoutMetrics metrics) {
-        this.vertx = vertx;
+    StreamFanout(final String stream, final WebSocketConfig config, final FanoutMetrics metrics, final KeyframeWants keyframes) {
         this.stream = stream;
         this.config = config;
         this.metrics = metrics;
-        this.gop = new GopCache<>(config.gopCacheBytes());
+        this.keyframes = keyframes;
+        this.gop = new GopCache<>(config.gopCacheBytes(), Frame::release);
         this.idrTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.idrTimeoutMs());
         this.maxFrameAgeNs = TimeUnit.MILLISECONDS.toNanos(config.maxFrameAgeMs());
+        this.fixedLagNs = TimeUnit.MILLISECONDS.toNanos(config.maxLagMs());
+        this.joinGraceNs = TimeUnit.MILLISECONDS.toNanos(config.joinBurstGraceMs());
     }
 
+    /** A frame from the poller; the caller keeps its reference (this takes what it keeps). */
     void onFrame(final Frame frame) {
-        if (config.gopCacheBytes() > 0) {
-            gop.add(frame, frame.frameSeq(), frame.isKeyframe(), frame.messageLength());
-        }
         final long now = System.nanoTime();
+        interval.arrived(now);
+        if (config.gopCacheBytes() > 0) {
+            gop.add(frame.retain(), frame.frameSeq(), frame.isKeyframe(), frame.messageLength());
+        }
         commitClock = frame.commitNs() != 0 && Math.abs(now - frame.commitNs()) < COMMIT_CLOCK_SANITY_NS;
         recent.add(frame.frameSeq(), commitClock ? frame.commitNs() : frame.publishNs());
         if (maxFrameAgeNs > 0 && now - frame.publishNs() > maxFrameAgeNs) {
@@ -62,17 +77,19 @@ final class StreamFanout {
             return;
         }
         final boolean keyframe = frame.isKeyframe();
-        final int bytes = frame.messageLength();
+        final long deadline = now + lagNs();
         boolean wantKeyframe = false;
+        int sent = 0;
         for (int i = clients.size() - 1; i >= 0; i--) {
             final WsClient client = clients.get(i);
-            switch (client.session.offer(keyframe, bytes, now)) {
+            client.refreshUnsent();
+            switch (client.session.offer(keyframe, client.wireCost(frame), now, deadline)) {
                 case SEND:
                     client.sendVideo(frame);
+                    sent++;
                     break;
                 case DROP_LAGGING:
-                    // This frame and every one still waiting for the socket: all stale now.
-                    metrics.droppedLagging.increment(1 + client.dropQueuedVideo());
+                    metrics.droppedLagging.increment();
                     wantKeyframe |= client.keyframeRequests;
                     break;
                 case DROP_AWAITING_KEYFRAME:
@@ -81,15 +98,37 @@ final class StreamFanout {
                     break;
                 case CLOSE_IDR_TIMEOUT:
                     metrics.closedIdrTimeout.increment();
-                    client.socket.close(CLOSE_IDR_TIMEOUT, "idr timeout: no keyframe within " + config.idrTimeoutMs() + " ms");
+                    client.sink.close(CLOSE_IDR_TIMEOUT, "idr timeout: no keyframe within " + config.idrTimeoutMs() + " ms");
                     break;
                 default:
                     break;
             }
         }
+        // Written to every viewer first, flushed after: each viewer's bytes leave in one syscall,
+        // and no viewer's write waits behind another's flush.
+        for (int i = clients.size() - 1; i >= 0; i--) {
+            clients.get(i).flush();
+        }
+        if (sent > 0) {
+            final long written = System.nanoTime();
+            metrics.framesSent.increment(sent);
+            metrics.bytesSent.increment((double) sent * frame.messageLength());
+            metrics.publishToWritten.record(written - frame.publishNs(), TimeUnit.NANOSECONDS);
+            if (commitClock) {
+                metrics.commitToWritten.record(Math.max(0, written - frame.commitNs()), TimeUnit.NANOSECONDS);
+            }
+        }
         if (wantKeyframe) {
             requestKeyframe("client_waiting");
         }
+    }
+
+    /** How long a frame may wait for a viewer's connection before the viewer counts as lagging. */
+    long lagNs() {
+        if (fixedLagNs > 0) {
+            return fixedLagNs;
+        }
+        return Math.max(MIN_AUTO_LAG_NS, Math.min(MAX_AUTO_LAG_NS, LAG_INTERVALS * interval.ns()));
     }
 
     /**
@@ -125,14 +164,17 @@ final class StreamFanout {
             return;
         }
         metrics.joinsFromCache.increment();
-        long bytes = 0;
-        for (final Frame frame : cached) {
-            bytes += frame.messageLength();
+        final long[] costs = new long[cached.size()];
+        for (int i = 0; i < costs.length; i++) {
+            costs[i] = client.wireCost(cached.get(i));
         }
-        client.session.joinBurst(bytes, cached.size());
+        client.refreshUnsent();
+        client.session.joinBurst(costs, costs.length, System.nanoTime() + lagNs() + joinGraceNs);
         for (final Frame frame : cached) {
             client.sendVideo(frame);
         }
+        client.flush();
+        metrics.framesSent.increment(cached.size());
         LOG.log(System.Logger.Level.DEBUG, () -> "client joined from GOP cache: stream=" + stream + ", frames=" + cached.size());
     }
 
@@ -154,16 +196,22 @@ final class StreamFanout {
         final long nowNs = System.nanoTime();
         final double nowEpochMs = ControlMessages.epochMs(java.time.Instant.now());
         final int count = recent.drain(drainSeqs, drainTimes);
-        io.vertx.core.buffer.Buffer message = null;
-        for (final WsClient client : clients) {
-            if (!client.statsWanted) {
-                continue;
+        ByteBuf message = null;
+        try {
+            for (final WsClient client : clients) {
+                if (!client.statsWanted) {
+                    continue;
+                }
+                if (message == null) {
+                    message = ControlMessages.stats(stream, commitClock ? "commit" : "publish", nowNs, nowEpochMs,
+                        drainSeqs, drainTimes, count);
+                }
+                (client.sendControl(message.retainedDuplicate()) ? counters.controlSent : counters.controlDropped).increment();
             }
-            if (message == null) {
-                message = ControlMessages.stats(stream, commitClock ? "commit" : "publish", nowNs, nowEpochMs,
-                    drainSeqs, drainTimes, count);
+        } finally {
+            if (message != null) {
+                message.release();
             }
-            (client.sendControl(message) ? counters.controlSent : counters.controlDropped).increment();
         }
     }
 
@@ -182,10 +230,15 @@ final class StreamFanout {
             return;
         }
         lastKeyframeWantNs = now;
-        vertx.eventBus().publish(Addresses.keyframeWanted(stream), new JsonObject().put("stream", stream).put("reason", reason));
+        keyframes.want(reason);
     }
 
     int clientCount() {
         return clients.size();
+    }
+
+    /** The group stops: the cached frames go back to the pool. */
+    void close() {
+        gop.clear();
     }
 }

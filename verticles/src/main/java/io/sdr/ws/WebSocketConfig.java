@@ -29,13 +29,19 @@ import java.util.List;
  * @param maxFrameAgeMs       a frame that reaches this group's event loop later than this after it was published
  *                            (the loop was starved of CPU) is skipped for every client, who resync at the next
  *                            keyframe: a backlog is never written out as old video; 0 disables
+ * @param maxLagMs            a viewer lags (and waits for a keyframe) when a frame has waited longer than this to
+ *                            reach its kernel socket; 0 = two of the stream's measured frame intervals
+ * @param joinBurstGraceMs    time the join burst (the cached GOP) gets on top of that before the joiner counts as lagging
+ * @param notSentLowatBytes   TCP_NOTSENT_LOWAT per viewer socket (native epoll): what the kernel may hold unsent,
+ *                            so a slow viewer's backlog stays where the fan-out can judge it; 0 leaves the kernel default
  * @param security            tokens, origins, per-address and message-rate limits, timeouts, TLS, admin access
  */
 public record WebSocketConfig(String listenHost, int listenPort, List<String> streams, int maxClients,
                               long clientBudgetBytes, int maxQueuedFrames, long idrTimeoutMs, long gopCacheBytes,
                               int sendBufferBytes, int maxClientMessageBytes, long staleFrameMs,
                               long telemetryBudgetBytes, int telemetryPendingSubjects, int telemetryCacheSubjects,
-                              long telemetryCacheBytes, long maxFrameAgeMs, SecurityConfig security) {
+                              long telemetryCacheBytes, long maxFrameAgeMs, long maxLagMs, long joinBurstGraceMs,
+                              int notSentLowatBytes, SecurityConfig security) {
 
     public static final String SECTION = "websocket";
 
@@ -44,7 +50,8 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
         final List<String> keys = new java.util.ArrayList<>(List.of("listen", "streams", "instances", "maxClients",
             "clientBudgetBytes", "maxQueuedFrames", "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes",
             "maxClientMessageBytes", "staleFrameMs", "telemetryBudgetBytes", "telemetryPendingSubjects",
-            "telemetryCacheSubjects", "telemetryCacheBytes", "maxFrameAgeMs"));
+            "telemetryCacheSubjects", "telemetryCacheBytes", "maxFrameAgeMs", "maxLagMs", "joinBurstGraceMs",
+            "notSentLowatBytes"));
         keys.addAll(List.of(SecurityConfig.KEYS));
         c.allowOnly(keys.toArray(new String[0]));
         c.intValue("instances", 2, 1, 256);
@@ -82,6 +89,9 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.intValue("telemetryCacheSubjects", 4096, 0, 1_000_000),
             c.longValue("telemetryCacheBytes", 16L << 20, 0, 1L << 32),
             c.longValue("maxFrameAgeMs", 2000, 0, 3_600_000),
+            c.longValue("maxLagMs", 0, 0, 60_000),
+            c.longValue("joinBurstGraceMs", 1000, 0, 60_000),
+            c.intValue("notSentLowatBytes", 16 * 1024, 0, 64 << 20),
             SecurityConfig.from(c));
     }
 

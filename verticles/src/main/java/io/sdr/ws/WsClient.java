@@ -1,33 +1,31 @@
 package io.sdr.ws;
 
+import io.netty.buffer.ByteBuf;
 import io.sdr.bus.Frame;
 import io.sdr.bus.Telemetry;
 import io.sdr.nats.SubjectPattern;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrame;
 
-import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One connected viewer: its socket, its video state machine and its telemetry outbox. Confined
- * to the group's event loop.
+ * One connected viewer: where its bytes go ({@link ViewerSink}), its video state machine and its
+ * telemetry outbox. No Vert.x types; confined to the group's event loop.
  *
- * <p>At most one video message is in the socket at a time; the others wait here (bounded by the
- * session's budget). That keeps telemetry from queueing behind seconds of video on a slow link
- * (telemetry has its own small in-socket budget) and lets a lagging client's stale frames be
- * thrown away instead of sent late.
+ * <p>Video goes straight into the connection as the frame's shared wire bytes (a retained
+ * duplicate per viewer, unflushed until the fan-out has written the frame to every viewer of the
+ * group); the session judges lag from what the connection still holds. Telemetry and control
+ * messages are small, written and flushed one by one, and share the connection's accounting.
  */
 final class WsClient {
-    final ServerWebSocket socket;
+    /** Bytes a WebSocket header may add to a small message, counted with it. */
+    private static final int SMALL_HEADER = 4;
+
+    final ViewerSink sink;
     final String stream;
     final ClientSession session;
     private final TelemetryOutbox<Telemetry> telemetry;
-    private final FanoutMetrics videoMetrics;
     private final TelemetryMetrics telemetryMetrics;
-    private final ArrayDeque<Frame> videoQueue = new ArrayDeque<>();
-    private boolean videoInFlight;
+    private boolean needsFlush;
     /** null: everything the server relays. */
     private List<SubjectPattern> subjects;
     /** The client asked for 0x03 stats messages ({"stats": true}). */
@@ -36,61 +34,40 @@ final class WsClient {
     boolean keyframeRequests = true;
     /** Telemetry and control messages offered to it; with the session's video count, the idle check's outbound traffic. */
     long activity;
+    /** Control messages are skipped while more than this waits for the connection. */
+    static final long CONTROL_BACKLOG_BYTES = 64 * 1024;
 
-    WsClient(final ServerWebSocket socket, final String stream, final ClientSession session,
-             final TelemetryOutbox<Telemetry> telemetry, final FanoutMetrics videoMetrics,
-             final TelemetryMetrics telemetryMetrics) {
-        this.socket = socket;
+    WsClient(final ViewerSink sink, final String stream, final ClientSession session,
+             final TelemetryOutbox<Telemetry> telemetry, final TelemetryMetrics telemetryMetrics) {
+        this.sink = sink;
         this.stream = stream;
         this.session = session;
         this.telemetry = telemetry;
-        this.videoMetrics = videoMetrics;
         this.telemetryMetrics = telemetryMetrics;
     }
 
-    /** Sends (or queues behind the message in flight) a frame the session accepted. */
+    /** Brings the session up to date with what the connection still holds; call before offering it a frame. */
+    void refreshUnsent() {
+        session.unsent(sink.unsentBytes());
+    }
+
+    /** Size of a frame as the connection counts it. */
+    long wireCost(final Frame frame) {
+        return frame.wireLength() + (long) sink.messageOverhead();
+    }
+
+    /** Writes a frame the session accepted; flushed by {@link #flush}. */
     void sendVideo(final Frame frame) {
-        if (videoInFlight) {
-            videoQueue.addLast(frame);
-        } else {
-            writeVideo(frame);
+        if (sink.writeShared(frame.wire().retainedDuplicate())) {
+            needsFlush = true;
         }
     }
 
-    private void writeVideo(final Frame frame) {
-        videoInFlight = true;
-        final int bytes = frame.messageLength();
-        // One WebSocket frame per message: writeBinaryMessage would cut it into frames of
-        // maxWebSocketFrameSize (the inbound limit, 64 KiB), each written and flushed on its own
-        // (a 150 KB message cost three writev calls and three trips down the pipeline).
-        socket.writeFrame(WebSocketFrame.binaryFrame(frame.message(), true)).onComplete(result -> {
-            session.written(bytes);
-            videoInFlight = false;
-            if (result.succeeded()) {
-                final long now = System.nanoTime();
-                videoMetrics.framesSent.increment();
-                videoMetrics.bytesSent.increment(bytes);
-                videoMetrics.publishToWritten.record(now - frame.publishNs(), TimeUnit.NANOSECONDS);
-                if (frame.commitNs() != 0) {
-                    videoMetrics.commitToWritten.record(Math.max(0, now - frame.commitNs()), TimeUnit.NANOSECONDS);
-                }
-            }
-            final Frame next = videoQueue.pollFirst();
-            if (next != null) {
-                writeVideo(next);
-            }
-        });
-    }
-
-    /** The client lags: frames not yet in the socket are stale, drop them; it restarts at a keyframe. */
-    int dropQueuedVideo() {
-        int dropped = 0;
-        Frame frame;
-        while ((frame = videoQueue.pollFirst()) != null) {
-            session.written(frame.messageLength());
-            dropped++;
+    void flush() {
+        if (needsFlush) {
+            needsFlush = false;
+            sink.flush();
         }
-        return dropped;
     }
 
     boolean wants(final String subject) {
@@ -124,30 +101,33 @@ final class WsClient {
 
     private void writeTelemetry(final Telemetry message) {
         final int bytes = message.messageLength();
-        socket.writeBinaryMessage(message.message()).onComplete(result -> {
-            if (result.succeeded()) {
-                telemetryMetrics.sent.increment();
-                telemetryMetrics.bytesSent.increment(bytes);
-            }
-            telemetry.written(bytes, this::writeTelemetry);
-        });
+        final boolean written = sink.writeMessage(message.messageBytes(), () -> telemetry.written(bytes, this::writeTelemetry));
+        if (written) {
+            session.otherMessage(bytes + SMALL_HEADER + sink.messageOverhead());
+            telemetryMetrics.sent.increment();
+            telemetryMetrics.bytesSent.increment(bytes);
+            sink.flush();
+        }
     }
 
     /**
-     * Writes a small 0x03 control message unless the socket's queue is full (then it is dropped,
-     * and counted by the caller: the next one supersedes it). Returns whether it was written.
+     * Writes a small 0x03 control message unless too much waits for the connection already (then it
+     * is dropped, and counted by the caller: the next one supersedes it). Returns whether it was written.
      */
-    boolean sendControl(final io.vertx.core.buffer.Buffer message) {
-        if (socket.isClosed() || socket.writeQueueFull()) {
+    boolean sendControl(final ByteBuf message) {
+        if (sink.isClosed() || sink.unsentBytes() > CONTROL_BACKLOG_BYTES) {
+            message.release();
             return false;
         }
-        socket.writeBinaryMessage(message);
+        final int bytes = message.readableBytes();
+        sink.writeMessage(message, null);
+        session.otherMessage(bytes + SMALL_HEADER + sink.messageOverhead());
+        sink.flush();
         activity++;
         return true;
     }
 
     void close() {
         session.close();
-        videoQueue.clear();
     }
 }

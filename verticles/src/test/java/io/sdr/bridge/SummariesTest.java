@@ -16,14 +16,14 @@ class SummariesTest {
     /** A frame message [0x01][32-byte header][payload] with payload byte i = i. */
     static Frame frame(final String stream, final long seq, final boolean keyframe, final int size,
                        final long commitNs, final long publishNs) {
-        final ByteBuffer memory = Frame.allocateMessage(1 + 32 + size).order(ByteOrder.LITTLE_ENDIAN);
+        final Frame frame = Frame.allocate(stream, seq, seq, keyframe ? 1 : 0, 1, commitNs, publishNs, 1 + 32 + size);
+        final ByteBuffer memory = frame.messageMemory().order(ByteOrder.LITTLE_ENDIAN);
         memory.put(Frame.TYPE_VIDEO).putLong(seq).putLong(seq).putInt(size).putShort((short) (keyframe ? 1 : 0))
             .putShort((short) 1).putInt(0).putInt(0);
         for (int i = 0; i < size; i++) {
             memory.put((byte) i);
         }
-        memory.flip();
-        return new Frame(stream, seq, seq, keyframe ? 1 : 0, 1, commitNs, publishNs, Frame.wrapMessage(memory));
+        return frame;
     }
 
     @Test

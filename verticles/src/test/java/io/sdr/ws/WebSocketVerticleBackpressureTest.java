@@ -45,10 +45,10 @@ class WebSocketVerticleBackpressureTest {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
         final JsonObject conf = conf(ring, port);
-        // A budget of 15 frames of 200 KB: a stalled reader is found within a second, while a healthy
+        // 250 ms of lag (and a 3 MB cap): a stalled reader is found within a second, while a healthy
         // one may fall 250 ms behind (GC, a loaded machine) without being dropped.
         conf.getJsonObject("websocket").put("clientBudgetBytes", 3_000_000).put("maxQueuedFrames", 64)
-            .put("sendBufferBytes", 64 * 1024);
+            .put("sendBufferBytes", 64 * 1024).put("maxLagMs", 250);
         try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 64, 256 * 1024), 200_000, 30, 16_666_667L)) {
             deploy(vertx, conf);
             final WebSocketClient client = client(vertx);

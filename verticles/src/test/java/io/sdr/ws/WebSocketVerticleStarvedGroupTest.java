@@ -68,11 +68,13 @@ class WebSocketVerticleStarvedGroupTest {
 
     private static void publish(final Vertx vertx, final long seq, final boolean keyframe, final long agoNs) {
         final byte[] message = expectedMessage(seq, seq, keyframe ? FLAG_KEYFRAME : 0, 1, pattern(seq, 1000));
-        final java.nio.ByteBuffer memory = Frame.allocateMessage(message.length);
-        memory.put(message).flip();
-        final Buffer buffer = Frame.wrapMessage(memory);
-        final Frame frame = new Frame("main", seq, seq, keyframe ? FLAG_KEYFRAME : 0, 1, 0, System.nanoTime() - agoNs, buffer);
-        vertx.eventBus().publish(Addresses.frames("main"), frame, new io.vertx.core.eventbus.DeliveryOptions().setCodecName(
-            io.sdr.bus.FrameCodec.NAME));
+        final Frame frame = Frame.copyOf("main", seq, seq, keyframe ? FLAG_KEYFRAME : 0, 1, 0, System.nanoTime() - agoNs,
+            Buffer.buffer(message));
+        try {
+            vertx.eventBus().publish(Addresses.frames("main"), frame, new io.vertx.core.eventbus.DeliveryOptions().setCodecName(
+                io.sdr.bus.FrameCodec.NAME));
+        } finally {
+            frame.release();
+        }
     }
 }

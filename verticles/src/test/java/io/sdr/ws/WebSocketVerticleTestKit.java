@@ -89,6 +89,7 @@ public final class WebSocketVerticleTestKit {
                 .put("maxClients", 100)
                 .put("clientBudgetBytes", 64 << 20)
                 .put("maxQueuedFrames", 100_000)
+                .put("maxLagMs", 60_000)
                 .put("idrTimeoutMs", 3_600_000)
                 .put("gopCacheBytes", 32 << 20)
                 .put("sendBufferBytes", 256 * 1024)

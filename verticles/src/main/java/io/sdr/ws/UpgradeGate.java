@@ -1,0 +1,170 @@
+package io.sdr.ws;
+
+import io.sdr.nats.SubjectPattern;
+import io.sdr.security.AccessControl;
+import io.sdr.security.Grants;
+import io.sdr.security.SecurityMetrics;
+import io.sdr.security.SecurityMetrics.Refusal;
+import io.sdr.security.TokenVerifier;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rules in front of {@code /stream/ws}, before the upgrade: origin, token, the stream and the
+ * subjects it grants, the connection slots (overall and per address). A refusal is answered with
+ * its reason in plain text and counted in {@code sdr_ws_refused_total}; an accepted request is
+ * upgraded and handed on with everything decided about it ({@link Accepted}).
+ *
+ * <p>It takes the raw {@code HttpServerRequest} of the server, not vertx-web's wrapped one: the
+ * fan-out needs the socket Vert.x core creates ({@link NettyViewerSink}).
+ */
+final class UpgradeGate {
+    private static final System.Logger LOG = System.getLogger(UpgradeGate.class.getName());
+
+    /** An upgraded viewer and what the gate decided for it. */
+    record Accepted(ServerWebSocket socket, String stream, StreamFanout fanout, List<SubjectPattern> subjects,
+                    TokenVerifier.Verified token, ServerState.Slot slot) {
+    }
+
+    @FunctionalInterface
+    interface Handler {
+        void accepted(Accepted accepted);
+    }
+
+    private final WebSocketConfig config;
+    private final ServerState state;
+    private final Map<String, StreamFanout> fanouts;
+    private final AccessControl access;
+    private final SecurityMetrics securityMetrics;
+
+    UpgradeGate(final WebSocketConfig config, final ServerState state, final Map<String, StreamFanout> fanouts,
+                final AccessControl access, final SecurityMetrics securityMetrics) {
+        this.config = config;
+        this.state = state;
+        this.fanouts = fanouts;
+        this.access = access;
+        this.securityMetrics = securityMetrics;
+    }
+
+    void upgrade(final HttpServerRequest request, final Handler handler) {
+        if (!access.originAllowed(request)) {
+            refuse(request, 403, Refusal.ORIGIN, "origin not allowed: Origin=" + request.getHeader("Origin")
+                + ", websocket.allowedOrigins=" + config.security().allowedOrigins());
+            return;
+        }
+        access.authenticate(request).onComplete(result -> {
+            if (result.failed()) {
+                refuseToken(request, result.cause(), Refusal.UNAUTHORIZED);
+            } else {
+                authorized(request, result.result(), handler);
+            }
+        });
+    }
+
+    private void authorized(final HttpServerRequest request, final TokenVerifier.Verified token, final Handler handler) {
+        final Grants grants = token.grants();
+        final String stream = request.getParam("stream") != null ? request.getParam("stream") : defaultStream(grants);
+        if (stream == null) {
+            refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token grants none of the streams " + config.streams());
+            return;
+        }
+        final StreamFanout fanout = fanouts.get(stream);
+        if (fanout == null) {
+            request.response().setStatusCode(404).end("unknown stream: stream=" + stream + ", streams="
+                + grants.visibleStreams(config.streams()) + "\n");
+            return;
+        }
+        if (!grants.allowsStream(stream)) {
+            refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token does not grant stream=" + stream
+                + "; granted: " + grants.visibleStreams(config.streams()));
+            return;
+        }
+        final List<SubjectPattern> requested;
+        try {
+            requested = ClientRequests.subscribeParam(request.params().getAll("subscribe"));
+        } catch (final IllegalArgumentException e) {
+            request.response().setStatusCode(400).end("invalid subscribe parameter: " + e.getMessage() + "\n");
+            return;
+        }
+        final List<SubjectPattern> subjects = grants.narrow(requested);
+        if (requested != null && subjects.isEmpty()) {
+            refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token grants none of subscribe=" + requested
+                + "; granted subjects: " + grants.subjects());
+            return;
+        }
+        final int perAddress = config.security().maxClientsPerAddress();
+        final String address = perAddress > 0 ? access.clientAddress(request) : null;
+        final String[] refused = new String[1];
+        final ServerState.Slot slot = state.acquire(stream, config.maxClients(), address, perAddress, refused);
+        if (slot == null) {
+            request.response().putHeader("Retry-After", "5");
+            if ("max_clients".equals(refused[0])) {
+                refuse(request, 503, Refusal.MAX_CLIENTS, "too many clients: maxClients=" + config.maxClients());
+            } else {
+                refuse(request, 429, Refusal.MAX_PER_ADDRESS, "too many connections from " + address
+                    + ": maxClientsPerAddress=" + perAddress);
+            }
+            return;
+        }
+        request.toWebSocket().onComplete(result -> {
+            if (result.failed()) {
+                slot.release();
+                return;
+            }
+            handler.accepted(new Accepted(result.result(), stream, fanout, subjects, token, slot));
+        });
+    }
+
+    /**
+     * {@code GET /stream/list}: {"streams": [names], "default": name}, for the viewer's stream
+     * selector: the streams the request's token grants (401 without a valid token when auth is on).
+     */
+    void streamList(final HttpServerRequest request) {
+        access.authenticate(request).onComplete(result -> {
+            if (result.failed()) {
+                refuseToken(request, result.cause(), null);
+                return;
+            }
+            final List<String> visible = result.result().grants().visibleStreams(config.streams());
+            if (visible.isEmpty()) {
+                refuse(request, 403, null, "forbidden: the token grants none of the streams " + config.streams());
+                return;
+            }
+            request.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
+                .end(new JsonObject().put("streams", visible).put("default", defaultStream(result.result().grants())).encode());
+        });
+    }
+
+    /** The stream a client gets without ?stream=: the configured default, else the first one its token grants. */
+    private String defaultStream(final Grants grants) {
+        final List<String> visible = grants.visibleStreams(config.streams());
+        if (visible.isEmpty()) {
+            return null;
+        }
+        return visible.contains(config.defaultStream()) ? config.defaultStream() : visible.get(0);
+    }
+
+    /** @param counted the refusal to count, or null (only WebSocket upgrades are counted as refused connections) */
+    private void refuseToken(final HttpServerRequest request, final Throwable cause, final Refusal counted) {
+        final String reason = cause instanceof TokenVerifier.TokenRejected ? cause.getMessage() : "invalid token";
+        request.response().putHeader("WWW-Authenticate", "Bearer realm=\"sdr\", error=\"invalid_token\"");
+        refuse(request, 401, counted, "unauthorized: " + reason);
+    }
+
+    /** Answers a refused request with its reason in plain text and counts it (the token is never part of it). */
+    void refuse(final HttpServerRequest request, final int status, final Refusal reason, final String message) {
+        if (reason != null) {
+            securityMetrics.refused(reason);
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "refused " + AccessControl.peer(request) + ": " + message);
+        // nosniff: the reason may quote request headers (Origin); it must never be taken for HTML.
+        final HttpServerResponse response = request.response();
+        response.setStatusCode(status).putHeader("Content-Type", "text/plain; charset=utf-8")
+            .putHeader("X-Content-Type-Options", "nosniff").putHeader("Cache-Control", "no-store").end(message + "\n");
+    }
+}
