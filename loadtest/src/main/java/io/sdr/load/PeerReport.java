@@ -38,8 +38,8 @@ final class PeerReport {
             r.getString("label"), peer.getString("kind"), peer.getString("node"), peer.getString("ws"), s.getValue("clients"),
             s.getValue("frame_bytes"), s.getValue("keyframe_bytes"), s.getValue("gop"), s.getValue("fps"), peer.getValue("rounds"),
             s.getValue("warmup_s"), s.getValue("duration_s")));
-        b.append(String.format(Locale.ROOT, "%-5s %-5s %8s %9s %9s %23s %8s %7s %15s %7s %9s%n", "round", "leg", "load", "cpu cores",
-            "CPU-s/GB", "commit->client ms p50/p99/max", "RSS MB", "drops", "join ms p50/max", "GB/s", "tool cores"));
+        b.append(String.format(Locale.ROOT, "%-5s %-5s %8s %9s %9s %29s %8s %7s %15s %7s %9s%n", "round", "leg", "load", "cpu cores",
+            "CPU-s/GB", "commit->client ms p50/p99/max", "RSS MB", "drops", "join ms p50/max", "MB/s", "tool cores"));
         for (final Object o : r.getJsonArray("rounds", new JsonArray())) {
             final JsonObject round = (JsonObject) o;
             for (final String leg : List.of("ours", "peer")) {
@@ -48,17 +48,17 @@ final class PeerReport {
                     continue;
                 }
                 final String[] v = legCells(l);
-                b.append(String.format(Locale.ROOT, "%-5s %-5s %8s %9s %9s %23s %8s %7s %15s %7s %9s%n", round.getValue("round"), leg,
+                b.append(String.format(Locale.ROOT, "%-5s %-5s %8s %9s %9s %29s %8s %7s %15s %7s %9s%n", round.getValue("round"), leg,
                     v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]));
                 if (l.getString("error") != null) {
                     b.append("      error: ").append(l.getString("error")).append('\n');
                 }
             }
         }
-        b.append(String.format(Locale.ROOT, "%n%-40s %-24s %-24s %-24s%n", "figure (median, min-max over rounds)", "ours", "relay", "ours / relay"));
+        b.append(String.format(Locale.ROOT, "%n%-46s %-24s %-24s %-24s%n", "figure (median, min-max over rounds)", "ours", "relay", "ours / relay"));
         for (final Object o : r.getJsonArray("summary", new JsonArray())) {
             final JsonObject m = (JsonObject) o;
-            b.append(String.format(Locale.ROOT, "%-40s %-24s %-24s %-24s%n", m.getString("title") + " (" + m.getString("unit") + ")",
+            b.append(String.format(Locale.ROOT, "%-46s %-24s %-24s %-24s%n", m.getString("title") + " (" + m.getString("unit") + ")",
                 spread(m.getJsonObject("ours")), spread(m.getJsonObject("peer")), spread(m.getJsonObject("ratio"))));
         }
         return b.toString();
@@ -72,7 +72,7 @@ final class PeerReport {
             value(l, "latency_p50_ms") + " / " + value(l, "latency_p99_ms") + " / " + value(l, "latency_max_ms"),
             value(l, "rss_max_mb"), value(l, "drops"),
             value(l, "join_p50_ms") + " / " + value(l, "join_max_ms"),
-            value(l, "delivered_gb_per_s"),
+            value(l, "delivered_mb_per_s"),
             num(PeerSummary.number(l, "load_tool", "cpu_cores"))};
     }
 
@@ -108,7 +108,7 @@ final class PeerReport {
             }
         }
         b.append("\n| scenario | round | server | load avg at start | server cores | CPU-s/GB | commit→client ms p50 / p99 / max "
-            + "| RSS MB max | healthy drops | join ms p50 / max | delivered GB/s | machine steal cores |\n"
+            + "| RSS MB max | healthy drops | join ms p50 / max | delivered MB/s | machine steal cores |\n"
             + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (final JsonObject r : runs) {
             for (final Object o : r.getJsonArray("rounds", new JsonArray())) {

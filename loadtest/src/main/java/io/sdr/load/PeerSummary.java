@@ -32,7 +32,7 @@ final class PeerSummary {
         // Joiners (--joiners) connect into a flowing stream: their join is what a new viewer sees.
         new Metric("join_p50_ms", "join → first keyframe p50", "ms", r -> number(r, "kinds", joinKind(r), "join_ms", "p50")),
         new Metric("join_max_ms", "join → first keyframe max", "ms", r -> number(r, "kinds", joinKind(r), "join_ms", "max")),
-        new Metric("delivered_gb_per_s", "delivered", "GB/s", r -> number(r, "delivered", "gb_per_s")));
+        new Metric("delivered_mb_per_s", "delivered", "MB/s", PeerSummary::deliveredMbPerS));
 
     private PeerSummary() {
     }
@@ -76,6 +76,12 @@ final class PeerSummary {
         final int n = present.size();
         final double median = n % 2 == 1 ? present.get(n / 2) : (present.get(n / 2 - 1) + present.get(n / 2)) / 2;
         return out.put("median", round(median, 4)).put("min", round(present.get(0), 4)).put("max", round(present.get(n - 1), 4));
+    }
+
+    private static Double deliveredMbPerS(final JsonObject leg) {
+        final Double bytes = number(leg, "delivered", "bytes");
+        final Double windowS = number(leg, "window_s");
+        return bytes == null || windowS == null || windowS <= 0 ? null : bytes / 1e6 / windowS;
     }
 
     private static String joinKind(final JsonObject leg) {
