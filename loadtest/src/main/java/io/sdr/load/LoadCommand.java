@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
  * {@code java -jar loadtest/target/sdr-load.jar [options]}: drives the transport server with a ring
  * writer and N WebSocket clients on this host, then prints what they measured (docs/BENCHMARKS.md).
  * Bounded: at most {@value #MAX_CLIENTS} clients and {@value #MAX_DURATION_S} s of measurement;
- * loopback only; a watchdog ends the process if a run overstays.
+ * loopback only; a watchdog ends the process if a run overstays. With {@code --peer node} one run
+ * measures our server and the Node ws relay of {@code loadtest/peer} in alternating legs and
+ * reports our / relay ratios ({@link PeerRun}).
  */
 @Command(name = "sdr-load", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Fan-out load tool: a v2 ring writer + N WebSocket clients against a self-started "
