@@ -2,8 +2,10 @@
 # Runs the load scenarios of docs/BENCHMARKS.md one after another, each bounded (<= ~2 min, the
 # soak <= ~11 min), writing one JSON per scenario into $OUT and printing each table.
 #
-#   loadtest/scenarios.sh                  # every scenario except the soak (~19 min)
-#   loadtest/scenarios.sh all              # every scenario, the 10-minute soak included (~30 min), then "report"
+#   loadtest/scenarios.sh                  # every scenario except the soak (~28 min)
+#   loadtest/scenarios.sh all              # every scenario, the 10-minute soak included (~39 min), then "report"
+#   loadtest/scenarios.sh peer             # the three peer comparisons (ours against the Node ws relay, ~9 min), then "report"
+#   loadtest/scenarios.sh peer-smoke       # a 5-client, 1-round peer run that must succeed (exit 1 otherwise, ~20 s)
 #   loadtest/scenarios.sh 150k stalled     # some of them
 #   loadtest/scenarios.sh soak             # the 10-minute soak (SOAK_S=600 by default)
 #   loadtest/scenarios.sh report           # only $OUT/tables.md: the BENCHMARKS.md tables from the JSON in $OUT
@@ -12,7 +14,8 @@
 # to drop below MAX_LOAD (default 1.0) and the hypervisor's steal to be at most MAX_STEAL % (2); if
 # that never happens it runs anyway (MAX_LOAD=100 MAX_STEAL=100 RETRY_STEAL=100: no waiting, no retries): every result records the load average at the start of its
 # window and the machine's CPU split (steal included) over it. Needs: the fat jar (mvn -B -q package -DskipTests) and
-# the tool (mvn -B -q -Pbench package -DskipTests); iperf3 for the "iperf3" scenario.
+# the tool (mvn -B -q -Pbench package -DskipTests); iperf3 for the "iperf3" scenario; node and npm for the
+# peer scenarios (the tool runs `npm ci` in loadtest/peer when its node_modules is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +33,11 @@ PACED='{"poller":{"paced":true}}'
 # The JVM options the server runs with in scripts/run.sh and the Dockerfile: frame buffers are direct memory
 # freed only by a GC, and the cap is what triggers that GC (without it RSS grew past 1 GiB at max rate).
 SERVER_JVM_OPT=${SERVER_JVM_OPT:--XX:MaxDirectMemorySize=512m}
+# Peer runs (--peer node): rounds of one leg of ours then one of the relay, each leg with its own process,
+# warm-up (our JIT settles in it) and window. Short for development; longer windows and more rounds for the record.
+PEER_ROUNDS=${PEER_ROUNDS:-2}
+PEER_S=${PEER_S:-15}
+PEER_WARM=${PEER_WARM:-20}
 mkdir -p "$OUT"
 
 # Percent of CPU time stolen by the hypervisor over 5 s (/proc/stat): on a shared VM host the
@@ -114,6 +122,25 @@ scenario() {
     # The same 500 for SOAK_S (600) s, RSS sampled every 10 s: the table prints the series and the
     # least-squares slope over the second half (flat: well under 1 MB/min).
     soak)         load soak-500 --clients 500 $P1080 --duration "$SOAK_S" $WARM --sample-ms 10000 ;;
+    # Peer comparison (issue 13): our server against the Node ws relay of loadtest/peer, same frames and
+    # clients, alternating legs; the JSON's summary holds the our/relay ratios (median and range over rounds).
+    peer-11k)     load peer-11k-100 --peer node --rounds "$PEER_ROUNDS" --clients 100 $P1080 --duration "$PEER_S" --warmup "$PEER_WARM" ;;
+    peer-150k)    load peer-150k-100 --peer node --rounds "$PEER_ROUNDS" --clients 100 --fps 60 --frame-bytes 150000 --gop 60 \
+                    --duration "$PEER_S" --warmup "$PEER_WARM" ;;
+    peer-1000)    load peer-8k-1000 --peer node --rounds "$PEER_ROUNDS" --clients 1000 $P720 --connect-rate 200 \
+                    --duration "$PEER_S" --warmup "$PEER_WARM" ;;
+    # Proof that peer mode works end to end: both legs must run, deliver frames and give a CPU ratio.
+    # Not through load(): a failure here fails the script.
+    peer-smoke)
+      java -jar "$JAR" --server-jar "$SERVER_JAR" --server-jvm-opt="$SERVER_JVM_OPT" --label peer-smoke \
+        --json-file "$OUT/peer-smoke.json" --peer node --rounds 1 --clients 5 --fps 30 --frame-bytes 2000 \
+        --keyframe-bytes 8000 --gop 30 --duration 3 --warmup 1
+      java -jar "$JAR" --markdown "$OUT/peer-smoke.json" > "$OUT/peer-smoke.md"
+      if ! grep -Eq '^\| peer-smoke: .*\| server CPU \(cores\) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' "$OUT/peer-smoke.md"; then
+        echo "peer-smoke: no CPU ratio in $OUT/peer-smoke.md" >&2
+        return 1
+      fi
+      echo "peer-smoke: ok ($OUT/peer-smoke.md)" >&2 ;;
     # The markdown tables of docs/BENCHMARKS.md (and the targets met) from every result in $OUT.
     report)
       java -jar "$JAR" --markdown "$OUT"/*.json $( [ -f "$OUT/iperf3.txt" ] && echo "$OUT/iperf3.txt" ) > "$OUT/tables.md"
@@ -122,10 +149,13 @@ scenario() {
   esac
 }
 
-ALL="idle 1080p60 1080p60-paced 720p30 stalled stale stale-tuned stale-4k slow 150k 150k-paced iperf3 maxrate-150 maxrate rss500"
+PEER="peer-11k peer-150k peer-1000"
+ALL="idle 1080p60 1080p60-paced 720p30 stalled stale stale-tuned stale-4k slow 150k 150k-paced iperf3 maxrate-150 maxrate rss500 $PEER"
 if [ $# -eq 0 ]; then
   set -- $ALL report
 elif [ "$1" = all ]; then
   set -- $ALL soak report
+elif [ "$1" = peer ] && [ $# -eq 1 ]; then
+  set -- $PEER report
 fi
 for s in "$@"; do scenario "$s"; done

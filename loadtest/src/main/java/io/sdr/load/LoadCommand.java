@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
  * {@code java -jar loadtest/target/sdr-load.jar [options]}: drives the transport server with a ring
  * writer and N WebSocket clients on this host, then prints what they measured (docs/BENCHMARKS.md).
  * Bounded: at most {@value #MAX_CLIENTS} clients and {@value #MAX_DURATION_S} s of measurement;
- * loopback only; a watchdog ends the process if a run overstays.
+ * loopback only; a watchdog ends the process if a run overstays. With {@code --peer node} one run
+ * measures our server and the Node ws relay of {@code loadtest/peer} in alternating legs and
+ * reports our / relay ratios ({@link PeerRun}).
  */
 @Command(name = "sdr-load", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Fan-out load tool: a v2 ring writer + N WebSocket clients against a self-started "
@@ -95,6 +97,20 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--server-pid", description = "with --url: PID of the server, for CPU and RSS")
     long serverPid;
 
+    @Option(names = "--peer", description = "also measure a peer, alternating with our server in one run: 'node' is the "
+        + "npm ws broadcast relay of --peer-dir, fed the same frames; prints our/peer ratios (docs/BENCHMARKS.md, Peer comparison)")
+    String peer;
+    @Option(names = "--rounds", description = "with --peer: rounds, each one leg of ours then one of the peer, each with its "
+        + "own process, warm-up and window (default ${DEFAULT-VALUE}, max 10)")
+    int rounds = 2;
+    @Option(names = "--peer-dir", description = "with --peer node: the relay's directory; 'npm ci' runs there first when "
+        + "node_modules is missing (default ${DEFAULT-VALUE})")
+    Path peerDir = Path.of("loadtest/peer");
+    @Option(names = "--node", description = "with --peer node: the node executable (default ${DEFAULT-VALUE})")
+    String node = "node";
+    @Option(names = "--npm", description = "with --peer node: the npm executable, for 'npm ci' (default ${DEFAULT-VALUE})")
+    String npm = "npm";
+
     @Option(names = "--label", description = "scenario name in the output")
     String label = "";
     @Option(names = "--json", description = "print JSON instead of the table")
@@ -115,7 +131,8 @@ public final class LoadCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (tables != null) {
             for (final Path table : tables) {
-                System.out.println(Report.table(new JsonObject(Files.readString(table))));
+                final JsonObject result = new JsonObject(Files.readString(table));
+                System.out.println(result.containsKey("rounds") ? PeerReport.table(result) : Report.table(result));
             }
             return 0;
         }
@@ -128,13 +145,15 @@ public final class LoadCommand implements Callable<Integer> {
             System.err.println("sdr-load: " + problem);
             return 2;
         }
-        final Watchdog watchdog = Watchdog.start(warmupS + durationS + connectTimeoutS + (stallMs + resumeMs) / 1000 + 90);
+        final long legS = warmupS + durationS + connectTimeoutS + (stallMs + resumeMs) / 1000 + 90;
+        // Peer mode: two legs a round, and perhaps an npm ci first.
+        final Watchdog watchdog = Watchdog.start(peer == null ? legS : 2 * rounds * legS + 180);
         try {
-            final JsonObject result = new LoadRun(this).run();
+            final JsonObject result = peer == null ? new LoadRun(this).run() : new PeerRun(this).run();
             if (jsonFile != null) {
                 Files.writeString(jsonFile, result.encodePrettily() + "\n");
             }
-            System.out.println(json ? result.encodePrettily() : Report.table(result));
+            System.out.println(json ? result.encodePrettily() : peer == null ? Report.table(result) : PeerReport.table(result));
             return result.getString("error") == null ? 0 : 1;
         } finally {
             watchdog.cancel();
@@ -165,6 +184,20 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (eventLoops < 1 || eventLoops > 64 || sampleMs < 100) {
             return "--event-loops must be in [1, 64], --sample-ms >= 100";
+        }
+        if (peer != null) {
+            if (!"node".equals(peer)) {
+                return "--peer=" + peer + ": the one peer is 'node' (the npm ws relay of --peer-dir)";
+            }
+            if (url != null) {
+                return "--peer starts both servers itself: not with --url";
+            }
+            if (rounds < 1 || rounds > 10) {
+                return "--rounds=" + rounds + ": must be in [1, 10]";
+            }
+            if (!Files.isRegularFile(peerDir.resolve("relay.js"))) {
+                return "--peer-dir=" + peerDir + ": no relay.js there (run from the repository root, or give --peer-dir)";
+            }
         }
         if (url != null) {
             if (!"ws".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {

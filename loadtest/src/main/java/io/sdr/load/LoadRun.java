@@ -20,16 +20,36 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One run: ring and (optionally) server up, writer started, clients joined, warm-up, the measured
  * window with CPU/RSS sampling and /metrics scraped at both ends, stalled clients resumed, then
- * everything stopped and the figures put together ({@link Report}).
+ * everything stopped and the figures put together ({@link Report}). In peer mode ({@link PeerRun})
+ * one run is one leg, against either the transport server or the Node relay ({@link Target}): the
+ * same ring writer, the same clients, the same figures; the relay has no /metrics and no ring
+ * poller, and is fed by a {@link RelayPublisher} from the ring the writer commits to.
  */
 final class LoadRun {
+    /** What a run drives. */
+    enum Target {
+        /** The transport server (the fat jar), or the one at --url. */
+        OURS,
+        /** The Node ws relay of loadtest/peer. */
+        PEER
+    }
+
     /** The server's ring-polling threads ("sdr-ring-poller-STREAM", cut to 15 characters by Linux). */
     private static final String POLLER_THREAD = "sdr-ring-poller";
     private final LoadCommand o;
+    private final Target target;
+    /** Appended to the log files' names: one log per leg in peer mode ("-r1-ours"). */
+    private final String legName;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     LoadRun(final LoadCommand options) {
+        this(options, Target.OURS, "");
+    }
+
+    LoadRun(final LoadCommand options, final Target target, final String legName) {
         this.o = options;
+        this.target = target;
+        this.legName = legName;
     }
 
     JsonObject run() throws IOException {
@@ -39,6 +59,8 @@ final class LoadRun {
             : Path.of(System.getProperty("java.io.tmpdir")), "sdr-load-");
         final Path ringPath = o.url == null ? tempDir.resolve("frames") : o.ring;
         ServerProcess server = null;
+        PeerRelay relay = null;
+        RelayPublisher publisher = null;
         RingFeeder feeder = null;
         LoadClients clients = null;
         CommitClock commitClock = null;
@@ -51,10 +73,23 @@ final class LoadRun {
             feeder = new RingFeeder(ringPath, o.fps, o.frameBytes, o.keyframeBytes, o.gop, o.ringSlots);
             final int port;
             final long pid;
-            if (o.url == null) {
+            if (target == Target.PEER) {
+                final Path log = Path.of(System.getProperty("java.io.tmpdir"))
+                    .resolve("sdr-load-relay-" + ProcessHandle.current().pid() + legName + ".log");
+                relay = PeerRelay.start(o.peerDir.toAbsolutePath(), o.node, log);
+                result.put("server", new JsonObject().put("started", true).put("kind", "node-ws-relay")
+                    .put("relay", o.peerDir.resolve("relay.js").toString()).put("pid", relay.pid()));
+                if (!relay.awaitReady(Duration.ofSeconds(30))) {
+                    return result.put("error", "relay did not become ready; log: " + relay.log);
+                }
+                port = relay.port;
+                pid = relay.pid();
+                publisher = RelayPublisher.connect(port, ringPath);
+                feeder.onCommit(publisher);
+            } else if (o.url == null) {
                 // Not under tempDir (deleted at the end): the log is kept for diagnosis.
                 final Path log = o.serverLog != null ? o.serverLog : Path.of(System.getProperty("java.io.tmpdir"))
-                    .resolve("sdr-load-server-" + ProcessHandle.current().pid() + ".log");
+                    .resolve("sdr-load-server-" + ProcessHandle.current().pid() + legName + ".log");
                 final JsonObject conf = ServerProcess.conf(ringPath, Math.max(1000, o.clients + 10), serverOverrides());
                 server = ServerProcess.start(o.serverJar.toAbsolutePath(), o.serverJvmOptions, o.serverArgs, conf, ringPath, log);
                 result.put("server", new JsonObject().put("started", true).put("conf", conf).put("jvm_options", new JsonArray(o.serverJvmOptions))
@@ -73,7 +108,7 @@ final class LoadRun {
                 feeder.start();
             }
             clients = new LoadClients(new InetSocketAddress("127.0.0.1", port),
-                o.url == null ? "/stream/ws" : pathOf(o.url), o.clients, o.slow, o.stalled, o.joiners,
+                target == Target.PEER ? PeerRelay.VIEWER_PATH : o.url == null ? "/stream/ws" : pathOf(o.url), o.clients, o.slow, o.stalled, o.joiners,
                 o.slowRate > 0 ? o.slowRate : (long) Math.max(1024, o.streamBytesPerSecond() / 2), o.eventLoops,
                 o.rcvBuf, o.stalledRcvBuf > 0 ? o.stalledRcvBuf : o.rcvBuf, o.readChunk, (long) (2e9 / Math.max(o.fps, 1)),
                 commitClock = new CommitClock(ringPath));
@@ -86,19 +121,22 @@ final class LoadRun {
             result.put("join_phase_s", round((System.nanoTime() - joinStartNs) / 1e9, 2));
             // Scraped once a second while warming up: the server's JIT compiles the scrape path now,
             // not inside the window (a first scrape costs the server ~1 s of C2 time).
+            final boolean scrapes = target == Target.OURS;
             for (int s = 0; s < o.warmupS; s++) {
-                ServerMetrics.scrape(http, port);
+                if (scrapes) {
+                    ServerMetrics.scrape(http, port);
+                }
                 sleepSeconds(1);
             }
 
             // ---- the window ----
             final double loadAtStart = ProcStats.loadAverage();
-            final ServerMetrics.Scrape before = ServerMetrics.scrape(http, port);
+            final ServerMetrics.Scrape before = scrapes ? ServerMetrics.scrape(http, port) : null;
             final List<double[]> samples = new ArrayList<>();
             final long[] machineBefore = ProcStats.machineTicks();
             final double toolCpuBefore = ProcStats.cpuSeconds(ProcessHandle.current().pid());
             // The ring poller's own share: its idle strategy decides how often it wakes between frames.
-            final double pollerCpuBefore = pid > 0 ? ProcStats.threadCpuSeconds(pid, POLLER_THREAD) : -1;
+            final double pollerCpuBefore = pid > 0 && target == Target.OURS ? ProcStats.threadCpuSeconds(pid, POLLER_THREAD) : -1;
             final long framesBefore = feeder.framesWritten();
             final long windowStartNs = System.nanoTime();
             final long stallMs = o.stallMs > 0 ? o.stallMs : o.durationS * 1000L;
@@ -114,9 +152,9 @@ final class LoadRun {
             sample(samples, pid, windowStartNs);
             final long framesAfter = feeder.framesWritten();
             final double toolCpuAfter = ProcStats.cpuSeconds(ProcessHandle.current().pid());
-            final double pollerCpuAfter = pid > 0 ? ProcStats.threadCpuSeconds(pid, POLLER_THREAD) : -1;
+            final double pollerCpuAfter = pid > 0 && target == Target.OURS ? ProcStats.threadCpuSeconds(pid, POLLER_THREAD) : -1;
             final long[] machineAfter = ProcStats.machineTicks();
-            final ServerMetrics.Scrape after = ServerMetrics.scrape(http, port);
+            final ServerMetrics.Scrape after = scrapes ? ServerMetrics.scrape(http, port) : null;
             final double windowS = (windowEndNs - windowStartNs) / 1e9;
 
             if (o.stalled > 0) {
@@ -133,6 +171,12 @@ final class LoadRun {
                 .put("late_frames_total", feeder.lateFrames())
                 .put("write_mean_us", round(feeder.meanWriteNs() / 1e3, 1))
                 .put("write_max_us", round(feeder.maxWriteNs() / 1e3, 1)));
+            if (publisher != null) {
+                // The relay's ingest: each frame's send to it, awaited before the next frame.
+                result.getJsonObject("writer").put("published_total", publisher.published())
+                    .put("publish_mean_us", round(publisher.meanSendNs() / 1e3, 1))
+                    .put("publish_max_us", round(publisher.maxSendNs() / 1e3, 1));
+            }
             final Report report = new Report(clients, windowS, o.fps);
             result.put("kinds", report.kinds());
             result.put("delivered", report.delivered());
@@ -144,11 +188,17 @@ final class LoadRun {
             if (pollerCpuBefore >= 0 && pollerCpuAfter >= 0) {
                 result.getJsonObject("server_process").put("poller_cpu_cores", round((pollerCpuAfter - pollerCpuBefore) / windowS, 3));
             }
-            result.put("server_metrics", serverMetrics(before, after, windowS));
+            result.put("server_metrics", scrapes ? serverMetrics(before, after, windowS)
+                : new JsonObject().put("none", "the relay has no /metrics"));
             result.put("load_tool", new JsonObject().put("cpu_cores", round((toolCpuAfter - toolCpuBefore) / windowS, 3)));
             result.put("machine_cpu_cores", machineCpu(machineBefore, machineAfter, windowS));
             if (server != null && !server.isAlive()) {
                 result.put("error", "server exited during the run; log: " + server.log);
+            }
+            if (relay != null && !relay.isAlive()) {
+                result.put("error", "relay exited during the run; log: " + relay.log);
+            } else if (publisher != null && publisher.failure() != null) {
+                result.put("error", publisher.failure() + "; relay log: " + relay.log);
             }
             return result;
         } catch (final InterruptedException e) {
@@ -162,12 +212,19 @@ final class LoadRun {
             if (feeder != null) {
                 feeder.close();
             }
+            if (publisher != null) {
+                publisher.close();
+            }
             if (commitClock != null) {
                 commitClock.close();
             }
             if (server != null) {
                 server.close();
                 result.getJsonObject("server").put("log", server.log.toString());
+            }
+            if (relay != null) {
+                relay.close();
+                result.getJsonObject("server").put("log", relay.log.toString());
             }
             deleteQuietly(tempDir);
         }
@@ -186,7 +243,7 @@ final class LoadRun {
         return url.getRawQuery() == null ? path : path + "?" + url.getRawQuery();
     }
 
-    private JsonObject scenario() {
+    JsonObject scenario() {
         return new JsonObject()
             .put("clients", o.clients).put("healthy", o.clients - o.slow - o.stalled).put("slow", o.slow).put("stalled", o.stalled)
             .put("joiners", o.joiners)
@@ -286,7 +343,7 @@ final class LoadRun {
         return out;
     }
 
-    private static JsonObject machine() {
+    static JsonObject machine() {
         String model = "";
         try {
             model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))

@@ -21,6 +21,8 @@ import java.util.Map;
  */
 final class MarkdownReport {
     private final Map<String, JsonObject> runs = new LinkedHashMap<>();
+    /** Peer runs (--peer): their own tables, after the others. */
+    private final List<JsonObject> peerRuns = new ArrayList<>();
     private String iperf3;
 
     private MarkdownReport() {
@@ -29,7 +31,8 @@ final class MarkdownReport {
     /** The order of scenarios.sh; other labels follow in the order given. */
     private static final List<String> ORDER = List.of("idle", "1080p60-100", "1080p60-100-paced", "720p30-1000",
         "stalled-100-10", "stale-100-10", "stale-100-10-tuned", "stale-100-10-4k", "slow-100-10", "150k-100",
-        "150k-100-paced", "maxrate-150", "maxrate-200", "rss500", "soak-500");
+        "150k-100-paced", "maxrate-150", "maxrate-200", "rss500", "soak-500", "peer-11k-100", "peer-150k-100", "peer-8k-1000",
+        "peer-smoke");
 
     static String render(final List<Path> files) throws IOException {
         final MarkdownReport report = new MarkdownReport();
@@ -44,6 +47,10 @@ final class MarkdownReport {
                 continue;
             }
             final JsonObject run = new JsonObject(Files.readString(file));
+            if (run.containsKey("rounds")) {
+                report.peerRuns.add(run);
+                continue;
+            }
             report.runs.put(run.getString("label", file.getFileName().toString()), run);
         }
         return report.render();
@@ -51,11 +58,16 @@ final class MarkdownReport {
 
     private String render() {
         final StringBuilder b = new StringBuilder();
-        b.append(machine()).append('\n');
-        b.append(scenarios()).append('\n');
-        b.append(stalled()).append('\n');
-        b.append(rss()).append('\n');
-        b.append(targets());
+        if (!runs.isEmpty() || peerRuns.isEmpty()) {
+            b.append(machine()).append('\n');
+            b.append(scenarios()).append('\n');
+            b.append(stalled()).append('\n');
+            b.append(rss()).append('\n');
+            b.append(targets());
+        }
+        if (!peerRuns.isEmpty()) {
+            b.append(b.length() > 0 ? "\n" : "").append(PeerReport.markdown(peerRuns));
+        }
         return b.toString();
     }
 
@@ -304,7 +316,7 @@ final class MarkdownReport {
         return v == null ? "-" : v.toString();
     }
 
-    private static String fmt(final double d) {
+    static String fmt(final double d) {
         if (Double.isNaN(d)) {
             return "-";
         }

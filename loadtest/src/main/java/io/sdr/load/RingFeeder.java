@@ -18,6 +18,15 @@ import java.util.concurrent.locks.LockSupport;
  * itself (copy + CRC-32) is timed too and reported, so that offset is known.
  */
 final class RingFeeder implements AutoCloseable {
+    /** Told of each frame right after its commit, on the writer thread (peer mode: {@link RelayPublisher}). */
+    interface CommitListener {
+        void committed(long frameSeq);
+
+        /** Makes a {@link #committed} blocked in I/O return (called from another thread at close). */
+        default void abort() {
+        }
+    }
+
     private final RingWriter writer;
     private final double fps;
     private final int gop;
@@ -25,6 +34,7 @@ final class RingFeeder implements AutoCloseable {
     private final UnsafeBuffer delta;
     private final Thread thread;
     private volatile boolean running = true;
+    private CommitListener listener;
 
     // Written by the writer thread, read after join() or as plain progress figures.
     private volatile long framesWritten;
@@ -59,6 +69,11 @@ final class RingFeeder implements AutoCloseable {
         return new UnsafeBuffer(memory);
     }
 
+    /** Before {@link #start()}. */
+    void onCommit(final CommitListener commitListener) {
+        this.listener = commitListener;
+    }
+
     void start() {
         thread.start();
     }
@@ -85,9 +100,12 @@ final class RingFeeder implements AutoCloseable {
             final UnsafeBuffer payload = isKey ? keyframe : delta;
             final long t0 = System.nanoTime();
             payload.putLong(0, t0, ByteOrder.LITTLE_ENDIAN);
-            writer.write(writer.lastFrameSeq() + 1, isKey ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0,
+            final long frameSeq = writer.write(writer.lastFrameSeq() + 1, isKey ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0,
                 FrameHeaderDescriptor.CODEC_H264, payload, 0, payload.capacity());
             final long writeNs = System.nanoTime() - t0;
+            if (listener != null) {
+                listener.committed(frameSeq);
+            }
             maxWrite = Math.max(maxWrite, writeNs);
             totalWrite += writeNs;
             bytes += payload.capacity();
@@ -127,6 +145,11 @@ final class RingFeeder implements AutoCloseable {
         running = false;
         try {
             thread.join(5_000);
+            if (thread.isAlive() && listener != null) {
+                // Blocked writing to a relay that no longer reads: unblock it, then it sees running == false.
+                listener.abort();
+                thread.join(5_000);
+            }
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -79,7 +79,8 @@ final class ServerProcess implements AutoCloseable {
         return new ServerProcess(builder.start(), port, log);
     }
 
-    private static int freePort() throws IOException {
+    /** A port free on 127.0.0.1 now (the child binds it a moment later; loopback only, so a clash is unlikely). */
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
