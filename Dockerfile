@@ -33,6 +33,6 @@ EXPOSE 8080
 # /health answers 503 when a stream has had no frame for websocket.staleFrameMs (default 5 s).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${SDR_LISTEN_ADDR##*:}/health" > /dev/null || exit 1
-# MaxDirectMemorySize: frame buffers are direct memory freed by a GC; the cap triggers that GC (docs/BENCHMARKS.md).
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:MaxDirectMemorySize=512m", "-jar", "/app/sdr-transport.jar"]
+# Frame buffers are pooled and reference counted (io.sdr.bus.Frame): no direct-memory cap is needed.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-jar", "/app/sdr-transport.jar"]
 CMD ["-conf", "/app/conf/conf.json"]

@@ -30,9 +30,9 @@ SOAK_S=${SOAK_S:-600}
 TUNED=${TUNED:-'{"websocket":{"sendBufferBytes":16384,"maxQueuedFrames":2}}'}
 SMALL=${SMALL:-'{"websocket":{"sendBufferBytes":4096,"maxQueuedFrames":2}}'}
 PACED='{"poller":{"paced":true}}'
-# The JVM options the server runs with in scripts/run.sh and the Dockerfile: frame buffers are direct memory
-# freed only by a GC, and the cap is what triggers that GC (without it RSS grew past 1 GiB at max rate).
-SERVER_JVM_OPT=${SERVER_JVM_OPT:--XX:MaxDirectMemorySize=512m}
+# Extra JVM options for the server (none by default, as in scripts/run.sh: frame memory is pooled and
+# reference counted, so no direct-memory cap is needed; an empty value adds nothing).
+SERVER_JVM_OPT=${SERVER_JVM_OPT:-}
 # Peer runs (--peer node): rounds of one leg of ours then one of the relay, each leg with its own process,
 # warm-up (our JIT settles in it) and window. Short for development; longer windows and more rounds for the record.
 PEER_ROUNDS=${PEER_ROUNDS:-2}

@@ -9,4 +9,4 @@ listen="${SDR_LISTEN_ADDR:-0.0.0.0:8080}"
 port="${listen##*:}"
 echo "when ready: python3 scripts/ws_probe.py ws://127.0.0.1:${port}/stream/ws --count 5   |   curl -s 127.0.0.1:${port}/health" >&2
 # Frame buffers are direct memory freed by a GC; the cap makes the JVM collect them before RSS grows (docs/BENCHMARKS.md).
-exec java -XX:MaxDirectMemorySize=512m -jar verticles/target/sdr-transport.jar -conf conf/conf.json
+exec java -jar verticles/target/sdr-transport.jar -conf conf/conf.json

@@ -64,7 +64,7 @@ final class ServerProcess implements AutoCloseable {
         final int port = freePort();
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
+        jvmOptions.stream().filter(option -> !option.isBlank()).forEach(command::add);
         command.add("-jar");
         command.add(jar.toString());
         command.add("-conf");
