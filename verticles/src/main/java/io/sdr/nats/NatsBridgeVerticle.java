@@ -87,8 +87,7 @@ public final class NatsBridgeVerticle extends VerticleBase {
         connector = new Thread(() -> connectUntilStopped(options), "sdr-nats-connect");
         connector.setDaemon(true);
         connector.start();
-        LOG.log(System.Logger.Level.INFO, "NATS bridge connecting: url=" + config.url() + ", subjects=" + config.subjects()
-            + (config.required() ? " (required: /health degraded while NATS is away)" : ""));
+        // Nothing logged yet: the first line says whether NATS was there (connected, or not reachable and why).
         return Future.succeededFuture();
     }
 
@@ -111,7 +110,9 @@ public final class NatsBridgeVerticle extends VerticleBase {
                 subscribe(conn);
                 lastFailure = null;
                 stats.connected(true, conn.getConnectedUrl());
-                info(outages.connected(conn.getConnectedUrl()));
+                final String line = outages.connected(conn.getConnectedUrl());
+                info(line == null ? null : line + "; relaying " + config.subjects()
+                    + (config.required() ? " (nats.required: /health degraded while NATS is away)" : ""));
                 return;
             } catch (final java.io.IOException | RuntimeException e) {
                 // A RuntimeException: the connection closed between connect and subscribe. Start
