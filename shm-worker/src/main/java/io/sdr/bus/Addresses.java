@@ -17,7 +17,7 @@ public final class Addresses {
         return "keyframe.request." + stream;
     }
 
-    /** {@link Telemetry} relayed from NATS or made by the test pattern (telemetry.demo.*), pre-encoded as WebSocket messages. */
+    /** {@link Telemetry} relayed from NATS, pre-encoded as WebSocket messages. */
     public static final String TELEMETRY = "telemetry";
 
     // ---- inspection over the TCP event-bus bridge (JSON only; see io.sdr.bridge) ---------------
