@@ -3,10 +3,10 @@
 # Compose recipes use `docker compose` (v2) when present, else docker-compose (v1.29).
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
-PROFILES := --profile sim --profile ros
+PROFILES := --profile sim --profile ros --profile obs
 
 .DEFAULT_GOAL := help
-.PHONY: help test test-e2e run build bench compose-up compose-up-sim compose-up-ros compose-down \
+.PHONY: help test test-e2e run build bench compose-up compose-up-sim compose-up-ros compose-up-obs compose-down \
         compose-logs compose-build check-compose caddy-validate check
 
 help: ## list the recipes
@@ -41,6 +41,9 @@ compose-up-sim: ## + the simulator side (raw frames into the ring, encoded by th
 
 compose-up-ros: ## + ROS 2 Jazzy rosbridge
 	$(COMPOSE) --profile ros up -d --build
+
+compose-up-obs: ## + Prometheus and Grafana (http://localhost:3000, dashboard "SDR transport")
+	$(COMPOSE) --profile obs up -d --build
 
 compose-down: ## stop everything, every profile
 	$(COMPOSE) $(PROFILES) down

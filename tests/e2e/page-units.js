@@ -6,6 +6,8 @@ async (base) => {
   const h264 = await import(new URL('js/h264.js', base));
   const telemetry = await import(new URL('js/telemetry.js', base));
   const stats = await import(new URL('js/stats.js', base));
+  const plot = await import(new URL('js/plot.js', base));
+  const auth = await import(new URL('js/auth.js', base));
   const results = [];
   const check = (name, got, want) => {
     const g = JSON.stringify(got);
@@ -72,5 +74,33 @@ async (base) => {
     rate.add(i * 100, 1);
   }
   check('rate over the window', Math.round(rate.perSecond(3000)), 10);
+
+  // plot.js: what is plotted from a payload
+  check('numeric fields of a JSON object', plot.numericFields('{"frame":7,"x":12.5,"name":"box","ok":true,"v":null}'),
+    [['frame', 7], ['x', 12.5]]);
+  check('nested fields and arrays', plot.numericFields('{"pose":{"x":1,"q":[0.5,0.25]},"t":3}'),
+    [['pose.x', 1], ['pose.q.0', 0.5], ['pose.q.1', 0.25], ['t', 3]]);
+  check('a bare number', plot.numericFields('42'), [['value', 42]]);
+  check('not JSON', plot.numericFields('hello-viewer'), []);
+  check('a JSON string', plot.numericFields('"12"'), []);
+  check('at most 8 fields', plot.numericFields(JSON.stringify(Object.fromEntries([...Array(20)].map((_, i) => [`f${i}`, i])))).length, 8);
+  check('deeper than 2 levels ignored', plot.numericFields('{"a":{"b":{"c":{"d":1}}}}'), []);
+  check('number formatting', [plot.formatNumber(1160), plot.formatNumber(0.12345), plot.formatNumber(1.7e12), plot.formatNumber(null)],
+    ['1160', '0.1235', '1.700e+12', '–']);
+  const series = new plot.Series(1000, 5);
+  for (let i = 0; i < 8; i++) {
+    series.add(i * 100, i);
+  }
+  series.add(900, NaN);
+  check('series keeps at most maxPoints, skips NaN', [series.length, series.last, series.total], [5, 7, 8]);
+  series.prune(1550);
+  check('series forgets what is older than its window', [series.length, series.range()], [2, { min: 6, max: 7 }]);
+
+  // auth.js: the keyframe button follows the token's claim (unverified: the server decides)
+  const jwt = (claims) => `e30.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.sig`;
+  check('no token: keyframes offered', auth.mayRequestKeyframes(null), true);
+  check('token with sdr.keyframe', auth.mayRequestKeyframes(jwt({ sdr: { streams: ['main'], keyframe: true } })), true);
+  check('token without it', auth.mayRequestKeyframes(jwt({ sdr: { streams: ['main'] } })), false);
+  check('not a JWT', auth.mayRequestKeyframes('garbage'), false);
   return results;
 }

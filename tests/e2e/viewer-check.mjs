@@ -6,9 +6,16 @@
 // CONFIG: {"chromium": "/usr/bin/chromium", "outDir": "...", "timeoutMs": 60000,
 //          "hostRules": "MAP viewer.test 127.0.0.1",
 //          "scenarios": [{"name", "url", "minFrames", "telemetry": {subject: substring},
-//                         "notice": kind, "screenshot": file, "edgeRestart": bool, "units": bool}]}
+//                         "notice": kind, "screenshot": file, "edgeRestart": bool, "units": bool,
+//                         "plots": {"subject", "field"}, "switchTo": stream, "switchWidth": px,
+//                         "phoneScreenshot": file}]}
 //
 // With "units", page-units.js runs in the page (the viewer's pure modules) and its results are reported.
+//
+// With "plots", the controls are exercised too: the plot of plots.subject/plots.field must fill and
+// move, the overlay is checked off the picture and toggled onto it, a keyframe is asked for, full
+// screen entered and left, then the stream picker switches to "switchTo" (whose pictures are
+// switchWidth wide), and the page is opened again at a phone's width (390 px).
 //
 // With "edgeRestart", after the first checks the script prints {"event":"edge-restart"} and waits
 // for a line on stdin (the test restarts Caddy), then checks that the page reconnected and decodes.
@@ -66,14 +73,149 @@ const canvasPixels = (page) => page.evaluate(() => {
   return { width: canvas.width, height: canvas.height, samples, litFraction: lit / samples, distinctColours: colours.size };
 });
 
-/** The telemetry panel as shown: {subject: value cell text}. */
+/** The telemetry panel as shown: {subject: value text}. */
 const telemetryRows = (page) => page.evaluate(() => {
   const out = {};
-  for (const row of document.querySelectorAll('#telemetry-rows tr')) {
-    out[row.cells[0].textContent] = row.cells[1].textContent;
+  for (const card of document.querySelectorAll('#telemetry-list .subject')) {
+    out[card.querySelector('.subject-name').textContent] = card.querySelector('.value').textContent;
   }
   return out;
 });
+
+/** A plot canvas as drawn: how many pixels are painted, and a cheap fingerprint of them. */
+const plotPixels = (page, selector) => page.evaluate((sel) => {
+  const canvas = document.querySelector(sel);
+  if (!canvas || canvas.width === 0) {
+    return null;
+  }
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  let hash = 0;
+  for (let i = 3; i < data.length; i += 4) {
+    if (data[i] > 0) {
+      painted++;
+      hash = (hash * 31 + (i >> 2)) >>> 0;
+    }
+  }
+  return { width: canvas.width, height: canvas.height, painted, hash };
+}, selector);
+
+/** Where the overlay sits relative to the picture (CSS pixels). */
+const overlayPlacement = (page) => page.evaluate(() => {
+  const c = document.getElementById('video').getBoundingClientRect();
+  const o = document.getElementById('overlay').getBoundingClientRect();
+  const overlaps = o.left < c.right && o.right > c.left && o.top < c.bottom && o.bottom > c.top;
+  // The test pattern's caption (frame number and clock) fills the top-left ~40 % x 10 % of the picture.
+  const caption = { left: c.left, top: c.top, right: c.left + c.width * 0.4, bottom: c.top + c.height * 0.1 };
+  const coversCaption = o.left < caption.right && o.right > caption.left && o.top < caption.bottom && o.bottom > caption.top;
+  return { overlaps, coversCaption, visible: o.width > 0 && o.height > 0 };
+});
+
+async function plotsScenario(page, scenario, report) {
+  const { subject, field } = scenario.plots;
+  const minFrames = scenario.minFrames || 10;
+  report.first = await until(async () => {
+    const s = await snapshot(page);
+    return s && s.decoded >= minFrames ? s : null;
+  }, 30000) || await snapshot(page);
+  report.plot = await until(async () => {
+    const s = await snapshot(page);
+    const f = s && s.plots[subject] && s.plots[subject][field];
+    return f && f.points >= 20 && f.drawn >= 20 && s.trends.fps.drawn >= 5 ? { field: f, trends: s.trends } : null;
+  }, 20000) || { missing: (await snapshot(page)).plots };
+  const selector = `#telemetry-list .subject[data-subject="${subject}"] .field[data-field="${field}"] canvas`;
+  report.plotPixelsBefore = await plotPixels(page, selector);
+  await sleep(1000);
+  report.plotPixelsAfter = await plotPixels(page, selector);
+  report.fpsPlotPixels = await plotPixels(page, '#fps-plot');
+  report.fieldRow = await page.evaluate((sel) => {
+    const row = document.querySelector(sel).parentElement;
+    return { latest: row.querySelector('.latest').textContent, range: row.querySelector('.range').textContent };
+  }, selector);
+
+  report.overlayDefault = { ...(await overlayPlacement(page)), onPicture: (await snapshot(page)).overlayOnPicture };
+  await page.click('#overlay-button');
+  await sleep(300);
+  report.overlayToggled = { ...(await overlayPlacement(page)), onPicture: (await snapshot(page)).overlayOnPicture };
+  await page.click('#overlay-button');
+
+  const keyframeBefore = (await snapshot(page)).keyframes;
+  report.keyframeButton = { visible: keyframeBefore.buttonVisible, enabled: keyframeBefore.buttonEnabled };
+  await page.click('#keyframe-button');
+  report.keyframe = await until(async () => {
+    const k = (await snapshot(page)).keyframes;
+    return k.requested >= 1 && k.lastDelayMs !== null ? k : null;
+  }, 10000) || (await snapshot(page)).keyframes;
+
+  await page.click('#fullscreen-button');
+  report.fullscreen = await until(async () => ((await snapshot(page)).fullscreen ? { entered: true } : null), 5000) || { entered: false };
+  if (report.fullscreen.entered) {
+    report.fullscreen.canvas = await page.evaluate(() => {
+      const r = document.getElementById('video').getBoundingClientRect();
+      return { width: r.width, height: r.height, screenWidth: window.innerWidth, screenHeight: window.innerHeight };
+    });
+    await page.dblclick('#video'); // the header (and its button) is outside the full-screen element
+    report.fullscreen.left = await until(async () => (!(await snapshot(page)).fullscreen ? true : null), 5000) || false;
+  }
+
+  if (scenario.screenshot) {
+    await sleep(1500); // past the exit from full screen: a steady layout
+    report.screenshot = join(config.outDir, scenario.screenshot);
+    report.atScreenshot = await snapshot(page);
+    await page.screenshot({ path: report.screenshot });
+  }
+
+  if (scenario.switchTo) {
+    report.selector = await page.evaluate(() => ({
+      visible: !document.getElementById('stream-picker').hidden,
+      options: [...document.getElementById('stream-select').options].map((o) => o.value),
+    }));
+    const before = await snapshot(page);
+    await page.selectOption('#stream-select', scenario.switchTo);
+    report.switched = await until(async () => {
+      const s = await snapshot(page);
+      return s.stream === scenario.switchTo && s.width === scenario.switchWidth && s.decoded >= before.decoded + minFrames ? s : null;
+    }, 30000) || await snapshot(page);
+    report.switchedUrl = page.url();
+    report.beforeSwitch = before;
+  }
+}
+
+async function phoneScenario(browser, scenario, report) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => report.pageErrors.push(`phone: ${error}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      report.consoleErrors.push(`phone: ${message.text()}`);
+    }
+  });
+  try {
+    await page.goto(scenario.url, { timeout: 20000 });
+    const { subject, field } = scenario.plots;
+    report.phone = await until(async () => {
+      const s = await snapshot(page);
+      const f = s && s.plots[subject] && s.plots[subject][field];
+      return s && s.decoded >= 5 && f && f.drawn >= 10 ? { decoded: s.decoded, points: f.drawn } : null;
+    }, 30000) || { snapshot: await snapshot(page) };
+    Object.assign(report.phone, await page.evaluate(() => {
+      const widest = Math.max(...[...document.querySelectorAll('body *')].map((e) => e.getBoundingClientRect().right));
+      return {
+        innerWidth: window.innerWidth,
+        scrollWidth: document.documentElement.scrollWidth,
+        widestRight: Math.round(widest),
+        canvasWidth: document.getElementById('video').getBoundingClientRect().width,
+        controlsVisible: ['keyframe-button', 'overlay-button', 'fullscreen-button']
+          .filter((id) => document.getElementById(id).getBoundingClientRect().width > 0),
+      };
+    }));
+    await sleep(1000);
+    report.phoneScreenshot = join(config.outDir, scenario.phoneScreenshot);
+    await page.screenshot({ path: report.phoneScreenshot, fullPage: true });
+  } finally {
+    await context.close();
+  }
+}
 
 const noticeState = (page) => page.evaluate(() => ({
   kinds: (document.body.dataset.notice || '').split(' ').filter(Boolean),
@@ -169,6 +311,11 @@ try {
       if (scenario.units) {
         const units = readFileSync(new URL('./page-units.js', import.meta.url), 'utf8');
         report.units = await page.evaluate(`(${units})(${JSON.stringify(page.url())})`);
+      } else if (scenario.plots) {
+        await plotsScenario(page, scenario, report);
+        if (scenario.phoneScreenshot) {
+          await phoneScenario(browser, scenario, report);
+        }
       } else if (scenario.notice) {
         await noticeScenario(page, scenario, report);
       } else {

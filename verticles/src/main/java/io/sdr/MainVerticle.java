@@ -60,6 +60,9 @@ public final class MainVerticle extends VerticleBase {
                 deployments.add(vertx.deployVerticle(EncoderVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.encoder)));
             }
+            if (plan.natsNote != null) {
+                LOG.log(System.Logger.Level.INFO, plan.natsNote);
+            }
             if (plan.nats != null) {
                 // One bridge: two would relay every telemetry message twice.
                 deployments.add(vertx.deployVerticle(NatsBridgeVerticle.class.getName(), new DeploymentOptions()
@@ -111,6 +114,8 @@ public final class MainVerticle extends VerticleBase {
         JsonObject encoder;
         /** The NATS bridge's section with the stream names, or null when disabled. */
         JsonObject nats;
+        /** Why there is no NATS bridge, for one INFO line; null when it is deployed or switched off on purpose. */
+        String natsNote;
         /** The TCP event-bus bridge's section with the stream names, or null when absent or disabled. */
         JsonObject bridge;
     }
@@ -164,7 +169,12 @@ public final class MainVerticle extends VerticleBase {
         if (!nats.containsKey("streams")) {
             nats.put("streams", names);
         }
-        plan.nats = NatsConfig.from(nats).enabled() ? nats : null;
+        final NatsConfig natsConfig = NatsConfig.from(nats);
+        plan.nats = natsConfig.enabled() ? nats : null;
+        if (natsConfig.url() == null && !String.valueOf(nats.getValue("enabled")).matches("false|0")) {
+            plan.natsNote = "NATS not configured (no nats.url, SDR_NATS_URL unset): no telemetry from NATS;"
+                + " set SDR_NATS_URL=nats://HOST:4222 to relay it";
+        }
         // No bridge section, no port: the bridge opens only when conf.json (or SDR_BRIDGE_ADDR) asks.
         final JsonObject bridge = top.child(BridgeConfig.SECTION).json().copy();
         if (!bridge.isEmpty() && !bridge.containsKey("streams")) {

@@ -35,3 +35,34 @@ export function authHeaders(token) {
 export function protocols(token) {
   return token ? ['sdr.v1', `sdr.token.${token}`] : undefined;
 }
+
+/**
+ * The token's claims, read without checking the signature (the server checks it): only to decide
+ * what the page offers, e.g. the keyframe button. null without a token or when it is not a JWT.
+ */
+export function tokenClaims(token) {
+  if (!token) {
+    return null;
+  }
+  const parts = token.split('.');
+  if (parts.length !== 3) {
+    return null;
+  }
+  try {
+    const base64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const json = new TextDecoder().decode(Uint8Array.from(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)), (c) => c.charCodeAt(0)));
+    const claims = JSON.parse(json);
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch (notJwt) {
+    return null;
+  }
+}
+
+/** Whether the page should offer keyframe requests: always without a token (tokens off), else the token's sdr.keyframe. */
+export function mayRequestKeyframes(token) {
+  if (!token) {
+    return true;
+  }
+  const claims = tokenClaims(token);
+  return Boolean(claims && claims.sdr && claims.sdr.keyframe === true);
+}

@@ -1,8 +1,10 @@
-// The viewer: /stream/ws -> WebCodecs -> canvas, with an overlay of live figures, a telemetry
-// panel, a stream selector and reconnects. Plain ES modules, no build step.
-import { authHeaders, protocols, storeToken, takeToken } from './auth.js';
+// The viewer: /stream/ws -> WebCodecs -> canvas, with live figures (beside the picture, or over
+// it on request), frame-rate and latency trends, a telemetry panel with live plots, a stream
+// picker, keyframe requests, full screen and reconnects. Plain ES modules, no build step.
+import { authHeaders, mayRequestKeyframes, protocols, storeToken, takeToken } from './auth.js';
 import { ReconnectingSocket } from './connection.js';
 import { H264Decoder } from './decoder.js';
+import { Series, drawSparkline, formatNumber } from './plot.js';
 import { ClockOffset, LatencyTracker, RateMeter } from './stats.js';
 import { TelemetryPanel } from './telemetry.js';
 import { CODEC_H264, CODEC_HEVC, codecName, parseMessage } from './wire.js';
@@ -11,6 +13,9 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const PING_INTERVAL_MS = 2000;
 const OVERLAY_INTERVAL_MS = 250;
+const PLOT_INTERVAL_MS = 100;
+const TREND_WINDOW_MS = 60000;
+const OVERLAY_KEY = 'sdr.overlay';
 
 const ui = {
   canvas: $('video'),
@@ -21,6 +26,14 @@ const ui = {
   select: $('stream-select'),
   tokenForm: $('token-form'),
   tokenInput: $('token-input'),
+  videoFrame: $('video-frame'),
+  keyframeButton: $('keyframe-button'),
+  overlayButton: $('overlay-button'),
+  fullscreenButton: $('fullscreen-button'),
+  fpsPlot: $('fps-plot'),
+  fpsLatest: $('fps-latest'),
+  latencyPlot: $('latency-plot'),
+  latencyLatest: $('latency-latest'),
 };
 
 let token = takeToken();
@@ -43,7 +56,11 @@ const bitRate = new RateMeter();
 const drawRate = new RateMeter();
 const clock = new ClockOffset();
 const latency = new LatencyTracker(clock);
-const panel = new TelemetryPanel($('telemetry-rows'), $('telemetry-empty'));
+const panel = new TelemetryPanel($('telemetry-list'), $('telemetry-empty'));
+const fpsTrend = new Series(TREND_WINDOW_MS);
+const latencyTrend = new Series(TREND_WINDOW_MS);
+/** Keyframe requests from the button: how many, when the last went out, how long until a keyframe came. */
+const keyframes = { requested: 0, pendingSince: null, lastDelayMs: null, received: 0, refused: null };
 const decoder = new H264Decoder(ui.canvas, {
   onDrawn: (frameSeq) => {
     drawRate.add(performance.now());
@@ -178,6 +195,9 @@ ui.tokenForm.addEventListener('submit', (event) => {
   token = ui.tokenInput.value.trim() || null;
   ui.tokenInput.value = '';
   storeToken(token);
+  updateKeyframeButton();
+  keyframes.refused = null;
+  ui.keyframeButton.disabled = false;
   accessDenied = false;
   ui.tokenForm.hidden = true;
   clearNotice('auth');
@@ -224,6 +244,14 @@ function onVideo(frame, now) {
     }
   }
   lastSeq = frame.frameSeq;
+  if (frame.keyframe) {
+    keyframes.received++;
+    if (keyframes.pendingSince !== null) {
+      keyframes.lastDelayMs = now - keyframes.pendingSince;
+      keyframes.pendingSince = null;
+      showKeyframeState();
+    }
+  }
   latency.arrived(frame.frameSeq, LatencyTracker.nowEpochMs());
   if (frame.codec !== codec) {
     codec = frame.codec;
@@ -250,6 +278,11 @@ function onControl(body) {
     clock.add(body.ping, LatencyTracker.nowEpochMs(), body.server_time_ms);
   } else if (body.type === 'stats') {
     latency.onStats(body);
+  } else if (body.type === 'keyframe' && body.status === 'refused') {
+    keyframes.refused = body.reason || 'refused';
+    keyframes.pendingSince = null;
+    ui.keyframeButton.disabled = true;
+    showKeyframeState();
   }
 }
 
@@ -294,6 +327,87 @@ ui.select.addEventListener('change', () => {
   socket.restart();
 });
 
+// ---- controls: keyframe, overlay, full screen ------------------------------------------------------
+
+function showKeyframeState() {
+  const b = ui.keyframeButton;
+  if (keyframes.refused) {
+    b.title = `the server refused: ${keyframes.refused}`;
+  } else if (keyframes.pendingSince !== null) {
+    b.textContent = 'keyframe…';
+    b.title = 'asked; waiting for the next keyframe';
+  } else {
+    b.textContent = 'keyframe';
+    b.title = keyframes.lastDelayMs === null ? 'ask the encoder for a keyframe now'
+      : `last request answered by a keyframe after ${Math.round(keyframes.lastDelayMs)} ms`;
+  }
+}
+
+function updateKeyframeButton() {
+  ui.keyframeButton.hidden = !mayRequestKeyframes(token);
+}
+
+ui.keyframeButton.addEventListener('click', () => {
+  if (!connected || keyframes.refused) {
+    return;
+  }
+  keyframes.requested++;
+  keyframes.pendingSince = performance.now();
+  socket.send({ keyframe: true });
+  showKeyframeState();
+});
+
+function setOverlayOnPicture(on) {
+  ui.videoFrame.classList.toggle('overlay-on', on);
+  ui.overlayButton.setAttribute('aria-pressed', String(on));
+  ui.overlayButton.title = on ? 'move the figures off the picture' : 'show the figures on the picture';
+  try {
+    localStorage.setItem(OVERLAY_KEY, on ? 'on' : 'off');
+  } catch (noStorage) {
+    // private mode: the choice lasts as long as the page
+  }
+}
+
+ui.overlayButton.addEventListener('click', () => setOverlayOnPicture(!ui.videoFrame.classList.contains('overlay-on')));
+
+function storedOverlay() {
+  try {
+    return localStorage.getItem(OVERLAY_KEY) === 'on';
+  } catch (noStorage) {
+    return false;
+  }
+}
+
+async function toggleFullscreen() {
+  try {
+    if (document.fullscreenElement) {
+      await document.exitFullscreen();
+    } else {
+      await ui.videoFrame.requestFullscreen();
+    }
+  } catch (error) {
+    showNotice('fullscreen', `Full screen is not available here: ${error.message}`);
+    setTimeout(() => clearNotice('fullscreen'), 4000);
+  }
+}
+
+ui.fullscreenButton.addEventListener('click', toggleFullscreen);
+// In full screen the header is out of sight: a double click on the picture (or f, or Esc) leaves.
+ui.canvas.addEventListener('dblclick', toggleFullscreen);
+document.addEventListener('keydown', (event) => {
+  const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement
+    || event.target instanceof HTMLTextAreaElement;
+  if (event.key === 'f' && !event.ctrlKey && !event.metaKey && !event.altKey && !typing) {
+    toggleFullscreen();
+  }
+});
+document.addEventListener('fullscreenchange', () => {
+  ui.fullscreenButton.textContent = document.fullscreenElement ? 'exit full screen' : 'full screen';
+});
+if (!document.fullscreenEnabled) {
+  ui.fullscreenButton.hidden = true;
+}
+
 // ---- overlay -----------------------------------------------------------------------------------
 
 function snapshot() {
@@ -329,6 +443,14 @@ function snapshot() {
     notices: [...notices.keys()],
     access: accessDenied ? 'denied' : (token ? 'token' : 'none'),
     telemetry: panel.snapshot(),
+    plots: panel.plots(),
+    trends: {
+      fps: { points: fpsTrend.length, last: fpsTrend.last, drawn: fpsTrend.drawn || 0 },
+      latency: { points: latencyTrend.length, last: latencyTrend.last, drawn: latencyTrend.drawn || 0 },
+    },
+    keyframes: { ...keyframes, buttonVisible: !ui.keyframeButton.hidden, buttonEnabled: !ui.keyframeButton.disabled },
+    overlayOnPicture: ui.videoFrame.classList.contains('overlay-on'),
+    fullscreen: Boolean(document.fullscreenElement),
   };
 }
 
@@ -351,11 +473,30 @@ function renderOverlay() {
     latencyText,
     `frames decoded ${s.decoded}`,
   ].join('\n');
-  panel.render(performance.now());
+  const now = performance.now();
+  if (s.received > 0) {
+    fpsTrend.add(now, s.fps);
+  }
+  if (s.latencyToPictureMs !== null) {
+    latencyTrend.add(now, s.latencyToPictureMs);
+  }
+  ui.fpsLatest.textContent = s.received > 0 ? s.fps.toFixed(1) : '–';
+  ui.latencyLatest.textContent = s.latencyToPictureMs === null ? '–' : `${formatNumber(Math.round(s.latencyToPictureMs))} ms`;
+  panel.render(now);
+}
+
+function drawPlots() {
+  const now = performance.now();
+  fpsTrend.drawn = drawSparkline(ui.fpsPlot, fpsTrend, now, { color: '#7ee787', fill: 'rgba(126, 231, 135, 0.12)' });
+  latencyTrend.drawn = drawSparkline(ui.latencyPlot, latencyTrend, now, { color: '#ffb44c', fill: 'rgba(255, 180, 76, 0.12)' });
+  panel.draw(now);
 }
 
 setInterval(renderOverlay, OVERLAY_INTERVAL_MS);
+setInterval(drawPlots, PLOT_INTERVAL_MS);
 window.sdrViewer = { snapshot };
 
+setOverlayOnPicture(storedOverlay());
+updateKeyframeButton();
 loadStreams().then((ok) => ok && socket.start());
 renderOverlay();

@@ -51,7 +51,14 @@ class MainVerticleConfigTest {
             bad("crc not a boolean", c -> c.getJsonObject("streams").getJsonObject("main").put("crc", "maybe"),
                 "streams.main.crc", "\"maybe\"", "true or false"),
             bad("idrTimeoutMs not a number", c -> c.getJsonObject("websocket").put("idrTimeoutMs", "abc"),
-                "websocket.idrTimeoutMs", "\"abc\"", "[1, 3600000]"));
+                "websocket.idrTimeoutMs", "\"abc\"", "[1, 3600000]"),
+            bad("telemetry required without a NATS url", c -> c.put("nats", new JsonObject().put("required", true)),
+                "nats.required=true", "cannot be required without the bridge", "nats.url (SDR_NATS_URL)"),
+            bad("NATS backoff cap below its start", c -> c.put("nats", new JsonObject().put("url", "nats://127.0.0.1:4222")
+                    .put("reconnectWaitMs", 1000).put("reconnectMaxWaitMs", 500)),
+                "nats.reconnectMaxWaitMs=500", "at least nats.reconnectWaitMs=1000"),
+            bad("demo telemetry rate out of range", c -> c.put("encoder", new JsonObject().put("demoTelemetryHz", 100)),
+                "encoder.demoTelemetryHz=100", "[10, 30]"));
     }
 
     private static Arguments bad(final String name, final Consumer<JsonObject> change, final String... expected) {

@@ -182,7 +182,9 @@ class DeploymentFilesTest {
         final Map<String, Object> config = new Yaml().load(yaml);
 
         final Map<String, Object> services = (Map<String, Object>) config.get("services");
-        assertEquals(Set.of("caddy", "transport-server", "nats", "sim-writer", "sim-telemetry", "ros-bridge"), services.keySet());
+        // docker-compose 1.29 lists every profile's services; the obs profile is checked by ObservabilityProfileTest.
+        assertEquals(Set.of("caddy", "transport-server", "nats", "sim-writer", "sim-telemetry", "ros-bridge", "prometheus", "grafana"),
+            services.keySet());
         final Map<String, Object> networks = (Map<String, Object>) config.get("networks");
         assertEquals(Set.of("edge", "backplane"), networks.keySet());
         assertEquals(Boolean.TRUE, ((Map<String, Object>) networks.get("backplane")).get("internal"), "backplane is internal");

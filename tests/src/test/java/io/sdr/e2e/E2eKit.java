@@ -311,6 +311,35 @@ final class E2eKit {
         return r == null || r.statusCode() >= 500 && r.body().isEmpty() ? null : new JsonObject(r.body());
     }
 
+    /** The body of GET {@code url}; fails the test when nothing answers or the status is not 200. */
+    static String getText(final String url) {
+        final HttpResponse<String> r = get(url);
+        if (r == null || r.statusCode() != 200) {
+            fail("GET " + url + ": " + (r == null ? "no answer" : r.statusCode() + " " + r.body()));
+        }
+        return r.body();
+    }
+
+    /** A Prometheus sample by name and {@code label=value} pairs, summed over matching series; NaN when none. */
+    static double metric(final String text, final String name, final String... labels) {
+        double sum = Double.NaN;
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(name)
+            + "(\\{[^}]*})?\\s+(\\S+)$", java.util.regex.Pattern.MULTILINE).matcher(text);
+        outer:
+        while (m.find()) {
+            final String labelText = m.group(1) == null ? "" : m.group(1);
+            for (final String label : labels) {
+                final int eq = label.indexOf('=');
+                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
+                    continue outer;
+                }
+            }
+            final double value = Double.parseDouble(m.group(2));
+            sum = Double.isNaN(sum) ? value : sum + value;
+        }
+        return sum;
+    }
+
     /** Publishes to nats-server over its text protocol (PUB), each batch confirmed by PING/PONG. */
     static final class NatsPublisher implements AutoCloseable {
         private final Socket socket;

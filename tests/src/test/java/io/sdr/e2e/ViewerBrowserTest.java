@@ -25,6 +25,7 @@ import static io.sdr.e2e.E2eKit.artefacts;
 import static io.sdr.e2e.E2eKit.eventually;
 import static io.sdr.e2e.E2eKit.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
+import static io.sdr.e2e.E2eKit.getText;
 import static io.sdr.e2e.E2eKit.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
 import static io.sdr.e2e.E2eKit.startCaddy;
@@ -261,6 +262,99 @@ class ViewerBrowserTest {
             final JsonObject selector = report.getJsonObject("selector");
             assertTrue(selector.getBoolean("visible"), "two streams: the selector shows");
             assertEquals(new JsonArray().add("main").add("alt"), selector.getJsonArray("options"));
+        }
+    }
+
+    /**
+     * The first-run view: two streams on one server (main: its own 1280x720 test pattern; alt: the
+     * ring of a second server's 640x360 encoder), no NATS at all. The demo telemetry must show as
+     * moving plots, the figures must sit off the picture until toggled onto it, the keyframe button
+     * must get a keyframe, full screen must work, the picker must switch to the other stream, and
+     * the page must fit a phone. The desktop screenshot is the one in docs/viewer.png.
+     */
+    @Test
+    void shouldPlotDemoTelemetrySwitchStreamsAskForKeyframesAndFitAPhone() throws Exception {
+        final JsonObject shipped = new JsonObject(Files.readString(repoRoot().resolve("conf/conf.json")));
+        final Path altRing = dir.resolve("plots-alt");
+        final int altPort = freePort();
+        final JsonObject altConf = shipped.copy()
+            .put("streams", new JsonObject().put("main", new JsonObject().put("path", altRing.toString())))
+            .put("bridge", new JsonObject().put("enabled", false));
+        altConf.getJsonObject("encoder").put("width", 640).put("height", 360).put("fps", 15).put("gop", 30)
+            .put("demoTelemetry", false);
+        final int port = freePort();
+        final JsonObject conf = shipped.copy().put("streams", new JsonObject()
+            .put("main", new JsonObject().put("path", dir.resolve("plots-main").toString()))
+            .put("alt", new JsonObject().put("path", altRing.toString())));
+        try (Child alt = startServer("transport-alt", altPort, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + altPort), "-conf", altConf.encode());
+             Child first = startServer("transport-plots", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+                 "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", conf.encode())) {
+            eventually("both streams flow", () -> {
+                final JsonObject health = getJson("http://127.0.0.1:" + port + "/health");
+                return health != null && health.getJsonObject("streams").getJsonObject("alt").getLong("shm_seq", 0L) > 0
+                    && health.getJsonObject("streams").getJsonObject("main").getLong("shm_seq", 0L) > 0;
+            });
+            final JsonObject report = browse(new JsonObject().put("name", "plots")
+                .put("url", "http://127.0.0.1:" + port + "/?stream=main")
+                .put("minFrames", 10)
+                .put("plots", new JsonObject().put("subject", "telemetry.demo.box").put("field", "x"))
+                .put("switchTo", "alt").put("switchWidth", 640)
+                .put("screenshot", "viewer-plots.png")
+                .put("phoneScreenshot", "viewer-phone.png"));
+            assertPageHealthy(report);
+
+            final JsonObject plot = report.getJsonObject("plot");
+            assertNotNull(plot.getJsonObject("field"), "a plot of telemetry.demo.box x: " + plot.encode());
+            assertTrue(plot.getJsonObject("field").getInteger("drawn") >= 20, "points drawn: " + plot.encode());
+            assertTrue(plot.getJsonObject("field").getDouble("max") > plot.getJsonObject("field").getDouble("min"),
+                "the box moves, so x varies: " + plot.encode());
+            final JsonObject before = report.getJsonObject("plotPixelsBefore");
+            final JsonObject after = report.getJsonObject("plotPixelsAfter");
+            assertTrue(before.getInteger("painted") > 50, "the plot canvas is painted: " + before.encode());
+            assertFalse(before.getLong("hash").equals(after.getLong("hash")), "the plot moves within a second: " + before + " " + after);
+            assertTrue(report.getJsonObject("fieldRow").getString("latest").matches("\\d+"), "latest value beside the plot: "
+                + report.getJsonObject("fieldRow").encode());
+            assertTrue(report.getJsonObject("fpsPlotPixels").getInteger("painted") > 50, "the frame-rate trend is drawn");
+            assertTrue(plot.getJsonObject("trends").getJsonObject("fps").getInteger("drawn") >= 5, plot.encode());
+
+            final JsonObject overlayDefault = report.getJsonObject("overlayDefault");
+            assertFalse(overlayDefault.getBoolean("onPicture"), overlayDefault.encode());
+            assertTrue(overlayDefault.getBoolean("visible"), "the figures are shown: " + overlayDefault.encode());
+            assertFalse(overlayDefault.getBoolean("overlaps"), "by default the figures are off the picture: " + overlayDefault.encode());
+            final JsonObject toggled = report.getJsonObject("overlayToggled");
+            assertTrue(toggled.getBoolean("onPicture") && toggled.getBoolean("overlaps"), "toggled onto the picture: " + toggled.encode());
+            assertFalse(toggled.getBoolean("coversCaption"), "never over the frame number and clock: " + toggled.encode());
+
+            assertTrue(report.getJsonObject("keyframeButton").getBoolean("visible"), "tokens off: keyframe requests allowed");
+            final JsonObject keyframe = report.getJsonObject("keyframe");
+            assertNotNull(keyframe.getValue("lastDelayMs"), "a keyframe came after the request: " + keyframe.encode());
+            assertNull(keyframe.getValue("refused"), keyframe.encode());
+            assertTrue(E2eKit.metric(getText("http://127.0.0.1:" + port + "/metrics"), "sdr_ws_client_messages_total", "result=keyframe") >= 1,
+                "the server got the request");
+
+            final JsonObject fullscreen = report.getJsonObject("fullscreen");
+            assertTrue(fullscreen.getBoolean("entered"), "full screen: " + fullscreen.encode());
+            assertTrue(fullscreen.getBoolean("left"), "and back: " + fullscreen.encode());
+
+            assertEquals(new JsonArray().add("main").add("alt"), report.getJsonObject("selector").getJsonArray("options"));
+            final JsonObject switched = report.getJsonObject("switched");
+            assertEquals("alt", switched.getString("stream"), switched.encode());
+            assertEquals(640, switched.getInteger("width"), "the other stream's pictures are shown: " + switched.encode());
+            assertEquals(360, switched.getInteger("height"), switched.encode());
+            assertEquals(0, switched.getInteger("decodeErrors"), switched.encode());
+            assertTrue(report.getString("switchedUrl").contains("stream=alt"), report.getString("switchedUrl"));
+
+            final JsonObject phone = report.getJsonObject("phone");
+            assertNotNull(phone.getInteger("decoded"), "video and plots at a phone's width: " + phone.encode());
+            assertTrue(phone.getInteger("scrollWidth") <= phone.getInteger("innerWidth"), "no sideways scrolling: " + phone.encode());
+            assertTrue(phone.getInteger("widestRight") <= phone.getInteger("innerWidth") + 1, "nothing sticks out: " + phone.encode());
+            assertTrue(phone.getDouble("canvasWidth") <= phone.getInteger("innerWidth"), phone.encode());
+            assertEquals(3, phone.getJsonArray("controlsVisible").size(), phone.encode());
+
+            for (final String shot : List.of("screenshot", "phoneScreenshot")) {
+                assertTrue(Files.size(Path.of(report.getString(shot))) > 20_000, "screenshot kept: " + report.getString(shot));
+            }
+            assertTrue(first.process.isAlive() && alt.process.isAlive());
         }
     }
 

@@ -70,9 +70,23 @@ class EncoderEndToEndTest {
         final WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
             .setMaxFrameSize(16 << 20).setMaxMessageSize(16 << 20).setConnectTimeout(10_000));
         final WebSocket socket = await(client.connect(port, "127.0.0.1", "/stream/ws"));
-        socket.binaryMessageHandler(buffer -> messages.add(buffer.getBytes()));
+        // The shipped conf also publishes the test pattern's demo telemetry: 0x02 messages beside the video.
+        final List<String> telemetrySubjects = Collections.synchronizedList(new ArrayList<>());
+        socket.binaryMessageHandler(buffer -> {
+            final byte[] message = buffer.getBytes();
+            if (message.length >= 3 && message[0] == 2) {
+                final int subjectLength = (message[1] & 0xFF) | (message[2] & 0xFF) << 8;
+                telemetrySubjects.add(new String(message, 3, subjectLength, java.nio.charset.StandardCharsets.UTF_8));
+            } else {
+                messages.add(message);
+            }
+        });
         eventually("45 video messages", () -> messages.size() >= 45);
         await(socket.close());
+        assertFalse(telemetrySubjects.isEmpty(), "demo telemetry beside the video");
+        for (final String subject : telemetrySubjects) {
+            assertTrue(subject.startsWith("telemetry.demo."), "only the demo's telemetry: " + subject);
+        }
 
         final List<byte[]> accessUnits = new ArrayList<>();
         for (final byte[] message : messages.subList(0, 45)) {

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The built fat jar as a process, pointed at a real nats-server by {@code SDR_NATS_URL}: it starts
- * without NATS (degraded, still serving), connects when NATS appears, and survives NATS being
+ * The built fat jar as a process, pointed at a real nats-server by {@code SDR_NATS_URL}, with
+ * telemetry declared required ({@code nats.required}): it starts without NATS (degraded, still serving), connects when NATS appears, and survives NATS being
  * killed and restarted, relaying again within 5 s.
  */
 @ExtendWith(VertxExtension.class)
@@ -39,7 +39,7 @@ class NatsFatJarTest {
         final JsonObject conf = new JsonObject()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", dir.resolve("frames").toString())))
             .put("websocket", new JsonObject().put("instances", 1).put("staleFrameMs", 3_600_000))
-            .put("nats", new JsonObject().put("reconnectWaitMs", 250))
+            .put("nats", new JsonObject().put("reconnectWaitMs", 250).put("required", true))
             .put("encoder", new JsonObject().put("enabled", false));
         final ServerProcess server = new ServerProcess(name, Map.of(
             "SDR_NATS_URL", "nats://127.0.0.1:" + natsPort,

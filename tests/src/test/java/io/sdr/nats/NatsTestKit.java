@@ -782,6 +782,11 @@ public final class NatsTestKit {
             pump.start();
         }
 
+        /** Everything the process printed so far. */
+        public String output() {
+            return output.toString();
+        }
+
         public String tail() {
             final String all = output.toString();
             return (all.length() > 4000 ? "..." + all.substring(all.length() - 4000) : all) + "\n(full log: " + log + ")";

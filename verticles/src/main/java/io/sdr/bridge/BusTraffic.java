@@ -145,7 +145,7 @@ final class BusTraffic {
     /** What flows on an address, for people reading {@code bus list}. */
     static String describe(final String address) {
         if (address.equals(Addresses.TELEMETRY)) {
-            return "NATS telemetry (Java objects; tail " + Addresses.INSPECT_TELEMETRY + ")";
+            return "telemetry: NATS, demo (Java objects; tail " + Addresses.INSPECT_TELEMETRY + ")";
         }
         if (address.startsWith(Addresses.frames(""))) {
             return "video frames (Java objects; tail " + Addresses.inspectionOf(address, false) + ")";

@@ -15,6 +15,7 @@ import java.util.Map;
  *   SDR_SHM_SIZE            streams.&lt;first&gt;.size
  *   SDR_CRC_ENABLED         streams.*.crc
  *   SDR_NATS_URL            nats.url
+ *   SDR_NATS_REQUIRED       nats.required
  *   SDR_LISTEN_ADDR         websocket.listen
  *   SDR_BROADCAST_CAPACITY  websocket.maxQueuedFrames
  *   SDR_IDR_COALESCE_MS     poller.idrCoalesceMs
@@ -62,6 +63,7 @@ public final class EnvOverrides {
             }
         }
         result.set(env, "SDR_NATS_URL", "nats", "url");
+        result.set(env, "SDR_NATS_REQUIRED", "nats", "required");
         result.set(env, "SDR_LISTEN_ADDR", "websocket", "listen");
         result.set(env, "SDR_BROADCAST_CAPACITY", "websocket", "maxQueuedFrames");
         result.set(env, "SDR_IDR_COALESCE_MS", "poller", "idrCoalesceMs");

@@ -47,6 +47,8 @@ public final class EncodePipeline implements AutoCloseable {
     private volatile Consumer<VideoEncoder> listener = encoder -> { };
     private volatile boolean running;
     private volatile boolean faultInjected;
+    /** frame_id of the last frame written to the ring (the test pattern's frame number); 0 before the first. */
+    private volatile long lastFrameId;
     private Thread thread;
 
     // Confined to the encoding thread.
@@ -114,6 +116,11 @@ public final class EncodePipeline implements AutoCloseable {
     public void requestKeyframe(final String reason) {
         stats.keyframeRequested();
         keyframeRequest.set(reason == null ? "request" : reason);
+    }
+
+    /** frame_id of the last frame written to the ring, 0 before the first (any thread). */
+    public long lastFrameId() {
+        return lastFrameId;
     }
 
     /** Makes the next encode fail as a broken encoder would: exercises the recovery path. */
@@ -266,6 +273,7 @@ public final class EncodePipeline implements AutoCloseable {
         writer.write(picture.frameId(), keyframe ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0, config.ringCodec(), out, 0, outLength);
         final long committedNs = System.nanoTime();
         stats.encoded(outLength, keyframe, forcedThisFrame, committedNs);
+        lastFrameId = picture.frameId();
         framesSinceOpen++;
         captureToRing.record(Math.max(0, committedNs - picture.captureNs()), TimeUnit.NANOSECONDS);
         backoffMs = 0;

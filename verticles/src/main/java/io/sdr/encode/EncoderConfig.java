@@ -40,13 +40,15 @@ import java.util.Map;
  * @param retryInitialMs   first wait before reopening a failed encoder; doubles per failure
  * @param retryMaxMs       longest wait between reopening attempts
  * @param yieldToOtherWriters stand by instead of taking the ring when another process writes it
+ * @param demoTelemetryHz  messages per second of the test pattern's own telemetry ({@code telemetry.demo.*});
+ *                         0 when {@code demoTelemetry} is false or the source is not the test pattern
  */
 public record EncoderConfig(boolean enabled, String stream, Path path, String codec, List<String> candidates,
                             int width, int height, int fps, int bitrateKbps, int gop, String preset, String tune,
                             String nvencPreset, String nvencTune, int threads, Map<String, Map<String, String>> options,
                             String source, Path sourcePath, boolean sourceCrc, int rawMaxFrameBytes,
                             int ringSlotCount, int ringSlotSize, long retryInitialMs, long retryMaxMs,
-                            boolean yieldToOtherWriters) {
+                            boolean yieldToOtherWriters, int demoTelemetryHz) {
 
     public static final String SECTION = "encoder";
     public static final String SOURCE_TEST_PATTERN = "testpattern";
@@ -58,7 +60,8 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
         final ConfigReader c = new ConfigReader(SECTION, json);
         c.allowOnly("enabled", "stream", "path", "codec", "candidates", "width", "height", "fps", "bitrateKbps", "gop",
             "preset", "tune", "nvencPreset", "nvencTune", "threads", "options", "source", "sourcePath", "sourceCrc",
-            "rawMaxFrameBytes", "ringSlotCount", "ringSlotSize", "retryInitialMs", "retryMaxMs", "yieldToOtherWriters");
+            "rawMaxFrameBytes", "ringSlotCount", "ringSlotSize", "retryInitialMs", "retryMaxMs", "yieldToOtherWriters",
+            "demoTelemetry", "demoTelemetryHz");
         final String stream = c.stringValue("stream", "main");
         if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new ConfigException(c.key("stream") + "=\"" + stream + "\": must be 1-64 characters of A-Z a-z 0-9 _ -");
@@ -88,6 +91,10 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
         if (retryMax < retryInitial) {
             throw new ConfigException(c.key("retryMaxMs") + "=" + retryMax + ": must be >= retryInitialMs=" + retryInitial);
         }
+        final String source = c.oneOf("source", SOURCE_TEST_PATTERN, SOURCE_TEST_PATTERN, SOURCE_RING);
+        // 10-30 Hz: fast enough for a plot to move smoothly, slow enough to cost nothing.
+        final int demoHz = c.intValue("demoTelemetryHz", 20, 10, 30);
+        final boolean demo = c.booleanValue("demoTelemetry", true) && source.equals(SOURCE_TEST_PATTERN);
         return new EncoderConfig(
             c.booleanValue("enabled", true),
             stream,
@@ -105,7 +112,7 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
             c.stringValue("nvencTune", "ull"),
             c.intValue("threads", 0, 0, 64),
             options(c),
-            c.oneOf("source", SOURCE_TEST_PATTERN, SOURCE_TEST_PATTERN, SOURCE_RING),
+            source,
             Path.of(c.stringValue("sourcePath", "/dev/shm/sdr_os_ipc/raw")),
             c.booleanValue("sourceCrc", true),
             c.intValue("rawMaxFrameBytes", 16 << 20, 1024, 512 << 20),
@@ -113,7 +120,8 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
             slotSize,
             retryInitial,
             retryMax,
-            c.booleanValue("yieldToOtherWriters", true));
+            c.booleanValue("yieldToOtherWriters", true),
+            demo ? demoHz : 0);
     }
 
     private static int even(final ConfigReader c, final String name, final int defaultValue) {
@@ -147,14 +155,14 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
     public EncoderConfig withSize(final int newWidth, final int newHeight) {
         return new EncoderConfig(enabled, stream, path, codec, candidates, newWidth, newHeight, fps, bitrateKbps, gop,
             preset, tune, nvencPreset, nvencTune, threads, options, source, sourcePath, sourceCrc, rawMaxFrameBytes,
-            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters);
+            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, demoTelemetryHz);
     }
 
     /** The same settings with another thread count (benchmarks). */
     public EncoderConfig withThreads(final int newThreads) {
         return new EncoderConfig(enabled, stream, path, codec, candidates, width, height, fps, bitrateKbps, gop,
             preset, tune, nvencPreset, nvencTune, newThreads, options, source, sourcePath, sourceCrc, rawMaxFrameBytes,
-            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters);
+            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, demoTelemetryHz);
     }
 
     /** The ring-header codec id of the output. */

@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sdr.bus.Addresses;
+import io.sdr.bus.Telemetry;
+import io.sdr.bus.TelemetryCodec;
 import io.sdr.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -33,6 +35,8 @@ public final class EncoderVerticle extends VerticleBase {
     private Meter info;
     private EncodePipeline pipeline;
     private MessageConsumer<JsonObject> keyframes;
+    private long demoTimer = -1;
+    private final java.util.concurrent.atomic.LongAdder demoMessages = new java.util.concurrent.atomic.LongAdder();
 
     @Override
     public Future<?> start() {
@@ -64,6 +68,9 @@ public final class EncoderVerticle extends VerticleBase {
             pipeline.requestKeyframe(body == null ? "request" : body.getString("reason", "request"));
         });
         pipeline.start();
+        if (config.demoTelemetryHz() > 0) {
+            startDemoTelemetry(config);
+        }
 
         final Promise<Void> started = Promise.promise();
         final long timer = vertx.setTimer(FIRST_ATTEMPT_WAIT_MS, id -> started.tryComplete());
@@ -77,6 +84,26 @@ public final class EncoderVerticle extends VerticleBase {
                     + " (retrying with backoff): " + stats.lastError());
             }
         });
+    }
+
+    /**
+     * The test pattern's telemetry ({@link DemoTelemetry}) on the bus, as the NATS bridge publishes
+     * NATS telemetry: encoded once as the 0x02 message, on {@link Addresses#TELEMETRY}. So every
+     * client, the viewer's plots and {@code bus tail telemetry} see it with nothing else running.
+     * Nothing is published while no new frame reaches the ring (standing by for a real writer).
+     */
+    private void startDemoTelemetry(final EncoderConfig config) {
+        TelemetryCodec.register(vertx);
+        final DemoTelemetry demo = new DemoTelemetry(config.width(), config.height(), config.fps());
+        demoTimer = vertx.setPeriodic(1000L / config.demoTelemetryHz(), id -> {
+            final long now = System.nanoTime();
+            for (final DemoTelemetry.Message m : demo.next(pipeline.lastFrameId(), System.currentTimeMillis())) {
+                vertx.eventBus().publish(Addresses.TELEMETRY, Telemetry.encode(m.subject(), m.payload(), now));
+                demoMessages.increment();
+            }
+        });
+        LOG.log(System.Logger.Level.INFO, "demo telemetry: telemetry.demo.{box,wave,clock} at " + config.demoTelemetryHz()
+            + " Hz while the test pattern is on the air (encoder.demoTelemetry=false turns it off)");
     }
 
     private void registerMeters(final MeterRegistry registry, final EncoderConfig config, final EncoderStats stats) {
@@ -94,6 +121,8 @@ public final class EncoderVerticle extends VerticleBase {
         meters.add(FunctionCounter.builder("sdr.encoder.errors", stats, EncoderStats::errors)
             .description("Encoder failures (open, encode, ring) and dropped access units").tag("stream", stream)
             .register(registry));
+        meters.add(FunctionCounter.builder("sdr.encoder.demo.telemetry", demoMessages, java.util.concurrent.atomic.LongAdder::sum)
+            .description("Demo telemetry messages published (telemetry.demo.*)").tag("stream", stream).register(registry));
         meters.add(FunctionCounter.builder("sdr.encoder.restarts", stats, EncoderStats::restarts)
             .description("Encoder reopened after a failure").tag("stream", stream).register(registry));
         meters.add(FunctionCounter.builder("sdr.encoder.raw.frames", stats, EncoderStats::rawFrames)
@@ -133,6 +162,9 @@ public final class EncoderVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        if (demoTimer >= 0) {
+            vertx.cancelTimer(demoTimer);
+        }
         if (keyframes != null) {
             keyframes.unregister();
         }

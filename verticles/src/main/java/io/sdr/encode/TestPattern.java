@@ -31,6 +31,8 @@ public final class TestPattern {
         {0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b10000, 0b11111},
         {0, 0, 0, 0, 0, 0, 0},
     };
+    /** Pixels the box moves per frame. */
+    public static final int BOX_STEP_PX = 8;
     public static final int GLYPH_WIDTH = 5;
     public static final int GLYPH_HEIGHT = 7;
     /** Caption characters: "#" + 6+ digit frame number + " HH:MM:SS.mmmZ". */
@@ -121,11 +123,30 @@ public final class TestPattern {
     }
 
     private void drawBox(final Picture picture, final long frameNumber) {
+        fill(picture, boxX(frameNumber), boxTop(), box, box, LUMA_WHITE, (byte) 90, (byte) 240);
+    }
+
+    /** Left edge of the bouncing box in frame {@code frameNumber}: it moves {@link #BOX_STEP_PX} a frame, wall to wall. */
+    public int boxX(final long frameNumber) {
         final int travel = Math.max(1, width - box);
-        final long step = (frameNumber * 8) % (2L * travel);
-        final int x = (int) (step < travel ? step : 2L * travel - step) & ~1;
-        final int top = ((height - box) / 2) & ~1;
-        fill(picture, x, top, box, box, LUMA_WHITE, (byte) 90, (byte) 240);
+        final long step = (frameNumber * BOX_STEP_PX) % (2L * travel);
+        return (int) (step < travel ? step : 2L * travel - step) & ~1;
+    }
+
+    /** +1 while the box moves right in frame {@code frameNumber}, -1 while it moves left. */
+    public int boxDirection(final long frameNumber) {
+        final int travel = Math.max(1, width - box);
+        return (frameNumber * BOX_STEP_PX) % (2L * travel) < travel ? 1 : -1;
+    }
+
+    /** Top edge of the box (it stays at mid height). */
+    public int boxTop() {
+        return ((height - box) / 2) & ~1;
+    }
+
+    /** Side of the square box in pixels. */
+    public int boxSize() {
+        return box;
     }
 
     private void drawCaption(final Picture picture, final String text) {

@@ -21,7 +21,9 @@ import java.util.function.Predicate;
  * uptime_s}) plus per-stream details and the vertx-health-check procedures. 503 when any stream
  * has published nothing for {@code staleFrameMs} (counted from start-up before the first frame).
  * With the in-process encoder deployed, an {@code encoder} object says which encoder runs, why
- * the other candidates were skipped, and its frame, error and restart counters.
+ * the other candidates were skipped, and its frame, error and restart counters. With the NATS
+ * bridge configured, a {@code nats} object and check: the status turns {@code degraded} while NATS
+ * is away only when {@code nats.required} declares telemetry part of the service.
  *
  * <p>Only clients allowed to see the details (websocket.admin.allow: loopback by default) get them;
  * others get {@code {"status": ...}} with the same status code, enough for a load balancer.
@@ -107,6 +109,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
             if (nats.isEnabled()) {
                 body.put("nats", new JsonObject()
                     .put("status", nats.isConnected() ? "connected" : "disconnected")
+                    .put("required", nats.isRequired())
                     .put("server", nats.server())
                     .put("relayed", nats.relayed.get())
                     .put("dropped_too_large", nats.droppedTooLarge.get())
@@ -115,8 +118,11 @@ public final class HealthHandler implements Handler<RoutingContext> {
                     .put("discarded", nats.discarded.get())
                     .put("reconnects", nats.reconnects.get())
                     .put("error", nats.isConnected() ? null : nats.lastError()));
-                if (up && !nats.isConnected()) {
-                    // Video still flows without telemetry: degraded, not down (still 200).
+                // NATS is a check of its own, outside the stream checks: it never makes /health 503.
+                checkList.add(new JsonObject().put("id", "nats").put("status", nats.isConnected() ? "UP" : "DOWN")
+                    .put("required", nats.isRequired()));
+                if (up && !nats.isConnected() && nats.isRequired()) {
+                    // Video still flows without the telemetry declared required: degraded, not down (still 200).
                     status = "degraded";
                 }
             }

@@ -29,7 +29,10 @@ import java.util.function.ToDoubleFunction;
 /**
  * Relays NATS telemetry to every client group and keyframe requests back to out-of-process
  * encoders. Deployed as a worker: jnats connects, reconnects and dispatches on its own threads;
- * the server starts (degraded) without NATS and connects when it appears.
+ * the server starts without NATS and connects when it appears, retrying with a doubling pause
+ * ({@code reconnectWaitMs} to {@code reconnectMaxWaitMs}). An outage costs one log line, a reminder
+ * at most once a minute and one line when NATS is back ({@link OutageLog}); /health shows NATS as
+ * a check of its own, which degrades the server only with {@code nats.required}.
  *
  * <p>Each NATS message is encoded once as the WebSocket telemetry message and published on
  * {@link Addresses#TELEMETRY}; keyframe requests of stream S go out on
@@ -37,12 +40,17 @@ import java.util.function.ToDoubleFunction;
  */
 public final class NatsBridgeVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(NatsBridgeVerticle.class.getName());
+    /** While NATS stays away, at most one log line per this interval. */
+    private static final long OUTAGE_REPEAT_MS = 60_000;
 
     private NatsConfig config;
     private NatsStats stats;
     private volatile Connection connection;
     private volatile boolean stopped;
     private Thread connector;
+    private OutageLog outages;
+    /** The last failure jnats reported (its exception names the cause; Nats.connect's does not). */
+    private volatile String lastFailure;
     private final List<Meter> meters = new ArrayList<>();
 
     @Override
@@ -54,7 +62,10 @@ public final class NatsBridgeVerticle extends VerticleBase {
             return Future.succeededFuture();
         }
         TelemetryCodec.register(vertx);
-        stats.enabled(config.url());
+        stats.enabled(config.url(), config.required());
+        final String policy = "every " + OutageLog.seconds(config.reconnectWaitMs()) + ", doubling to "
+            + OutageLog.seconds(config.reconnectMaxWaitMs());
+        outages = new OutageLog(config.url(), policy, OUTAGE_REPEAT_MS, System::currentTimeMillis);
         registerMeters(Metrics.registry(vertx));
         for (final String stream : config.streams()) {
             vertx.eventBus().<JsonObject>consumer(Addresses.keyframeRequest(stream), message -> forwardKeyframeRequest(stream, message.body()));
@@ -64,6 +75,7 @@ public final class NatsBridgeVerticle extends VerticleBase {
             .connectionName("sdr-transport")
             .maxReconnects(-1)
             .reconnectWait(Duration.ofMillis(config.reconnectWaitMs()))
+            .reconnectDelayHandler(tries -> Duration.ofMillis(config.backoffMs(tries)))
             .connectionTimeout(Duration.ofSeconds(2))
             .pingInterval(Duration.ofSeconds(2))
             // Without it jnats turns each subject byte into a char (sign-extended): a UTF-8 subject
@@ -75,19 +87,20 @@ public final class NatsBridgeVerticle extends VerticleBase {
         connector = new Thread(() -> connectUntilStopped(options), "sdr-nats-connect");
         connector.setDaemon(true);
         connector.start();
-        LOG.log(System.Logger.Level.INFO, "NATS bridge connecting: url=" + config.url() + ", subjects=" + config.subjects());
+        // Nothing logged yet: the first line says whether NATS was there (connected, or not reachable and why).
         return Future.succeededFuture();
     }
 
     /**
-     * The first connection is retried here until NATS is reachable (the server runs degraded
-     * meanwhile); after it, jnats reconnects by itself and keeps the subscriptions.
+     * The first connection is retried here until NATS is reachable, with a doubling pause; after
+     * it, jnats reconnects by itself (same backoff) and keeps the subscriptions.
      */
     private void connectUntilStopped(final Options options) {
-        boolean reported = false;
+        long attempt = 0;
         while (!stopped) {
             Connection conn = null;
             try {
+                attempt++;
                 conn = Nats.connect(options);
                 if (stopped) {
                     closeQuietly(conn);
@@ -95,8 +108,11 @@ public final class NatsBridgeVerticle extends VerticleBase {
                 }
                 connection = conn;
                 subscribe(conn);
+                lastFailure = null;
                 stats.connected(true, conn.getConnectedUrl());
-                LOG.log(System.Logger.Level.INFO, "NATS connected: " + conn.getConnectedUrl());
+                final String line = outages.connected(conn.getConnectedUrl());
+                info(line == null ? null : line + "; relaying " + config.subjects()
+                    + (config.required() ? " (nats.required: /health degraded while NATS is away)" : ""));
                 return;
             } catch (final java.io.IOException | RuntimeException e) {
                 // A RuntimeException: the connection closed between connect and subscribe. Start
@@ -105,15 +121,11 @@ public final class NatsBridgeVerticle extends VerticleBase {
                     connection = null;
                     closeQuietly(conn);
                 }
-                stats.error("cannot connect: " + e.getMessage());
-                if (!reported) {
-                    // Once: NATS may stay away for hours, the server runs degraded meanwhile (/health).
-                    reported = true;
-                    LOG.log(System.Logger.Level.WARNING, "NATS not reachable (" + e.getMessage() + "); telemetry off, retrying every "
-                        + config.reconnectWaitMs() + " ms: url=" + config.url());
-                }
+                final String reason = lastFailure != null ? lastFailure : String.valueOf(e.getMessage());
+                stats.error("cannot connect: " + reason);
+                warn(outages.failed(reason));
                 try {
-                    Thread.sleep(config.reconnectWaitMs());
+                    Thread.sleep(config.backoffMs(attempt));
                 } catch (final InterruptedException interrupted) {
                     return;
                 }
@@ -127,20 +139,32 @@ public final class NatsBridgeVerticle extends VerticleBase {
         switch (event) {
             case RECONNECTED:
                 stats.reconnects.incrementAndGet();
+                lastFailure = null;
                 stats.connected(true, conn.getConnectedUrl());
-                LOG.log(System.Logger.Level.INFO, "NATS reconnected: " + conn.getConnectedUrl());
+                info(outages.connected(conn.getConnectedUrl()));
                 break;
             case DISCONNECTED:
             case CLOSED:
-                // jnats reports every failed attempt (twice per reconnectWaitMs while NATS is away): log the change only.
-                final boolean wasConnected = stats.isConnected();
+                // jnats reports every failed reconnect attempt here: OutageLog keeps the log to one line.
                 stats.connected(false, null);
-                if (wasConnected && !stopped) {
-                    LOG.log(System.Logger.Level.WARNING, "NATS " + event.getEvent() + "; telemetry paused, reconnecting");
+                if (!stopped && outages.state() != OutageLog.State.NEVER_CONNECTED) {
+                    warn(outages.failed(lastFailure != null ? lastFailure : "connection " + event.getEvent()));
                 }
                 break;
             default:
                 break;
+        }
+    }
+
+    private static void info(final String line) {
+        if (line != null) {
+            LOG.log(System.Logger.Level.INFO, line);
+        }
+    }
+
+    private static void warn(final String line) {
+        if (line != null) {
+            LOG.log(System.Logger.Level.WARNING, line);
         }
     }
 
@@ -201,8 +225,18 @@ public final class NatsBridgeVerticle extends VerticleBase {
 
         @Override
         public void exceptionOccurred(final Connection conn, final Exception exception) {
-            stats.error(String.valueOf(exception));
-            log(String.valueOf(exception));
+            final String reason = String.valueOf(exception);
+            stats.error(reason);
+            if (!stats.isConnected() && !stopped) {
+                // A failed (re)connection attempt, once per try while NATS is away: OutageLog decides.
+                lastFailure = reason;
+                warn(outages.failed(reason));
+            } else if (exception instanceof java.io.IOException) {
+                // The connection breaking: the DISCONNECTED event follows and logs it once, with this reason.
+                lastFailure = reason;
+            } else {
+                log(reason);
+            }
         }
 
         private void log(final String error) {

@@ -18,6 +18,7 @@ public final class NatsStats implements Shareable {
     public final AtomicLong reconnects = new AtomicLong();
     public final AtomicLong keyframeRequestsSent = new AtomicLong();
     private volatile boolean enabled;
+    private volatile boolean required;
     private volatile boolean connected;
     private volatile String server = "";
     private volatile String lastError;
@@ -29,8 +30,9 @@ public final class NatsStats implements Shareable {
         return existing != null ? existing : fresh;
     }
 
-    void enabled(final String server) {
+    void enabled(final String server, final boolean required) {
         this.enabled = true;
+        this.required = required;
         this.server = server;
     }
 
@@ -47,6 +49,11 @@ public final class NatsStats implements Shareable {
 
     public boolean isEnabled() {
         return enabled;
+    }
+
+    /** Whether /health turns degraded while NATS is away (nats.required). */
+    public boolean isRequired() {
+        return required;
     }
 
     public boolean isConnected() {
