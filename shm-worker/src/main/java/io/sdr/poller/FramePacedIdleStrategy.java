@@ -38,10 +38,18 @@ final class FramePacedIdleStrategy implements IdleStrategy {
     static final long MAX_YIELD_NS = 100_000L;
     /** A park ends this much later than asked (timer slack and wake-up): aimed earlier by as much. */
     static final long PARK_OVERSHOOT_NS = 80_000L;
+    /** The same with the thread's timer slack at {@link #PRECISE_SLACK_NS}. */
+    static final long PRECISE_PARK_OVERSHOOT_NS = 15_000L;
+    /** Timer slack that makes short parks precise ({@link TimerSlack}). */
+    static final long PRECISE_SLACK_NS = 1_000L;
+    /** With precise parks, the thread polls this often around the due time instead of yielding. */
+    static final long WINDOW_PARK_NS = 10_000L;
 
     private final IdleStrategy fallback;
     private final LongSupplier clock;
     private final LongConsumer parker;
+    /** Parks end within ~15 us of their time: poll by short parks around the due time, not by yields. */
+    private boolean precise;
 
     private long lastFrameNs;
     /** When the next frame is expected: on the writer's schedule, not one interval after the last pick-up. */
@@ -122,10 +130,15 @@ final class FramePacedIdleStrategy implements IdleStrategy {
         // nothing), and yield-poll only right around the due time.
         final long early = Math.max(MIN_WINDOW_NS, 4 * deviationNs);
         final long yieldHalf = Math.min(early, MAX_YIELD_NS);
-        final long parkUntil = dueNs - early - PARK_OVERSHOOT_NS;
+        final long parkUntil = dueNs - early - (precise ? PRECISE_PARK_OVERSHOOT_NS : PARK_OVERSHOOT_NS);
         if (now - parkUntil < 0) {
             parked = true;
             parker.accept(parkUntil - now);
+        } else if (precise && now - dueNs < early) {
+            // Around the due time, and for as long after it as before: a short park is a poll every
+            // ~20 us for a few us of CPU each (a yield costs as much and comes back at once).
+            parked = false;
+            parker.accept(WINDOW_PARK_NS);
         } else if (Math.abs(now - dueNs) < yieldHalf) {
             parked = false;
             Thread.yield();
@@ -133,6 +146,20 @@ final class FramePacedIdleStrategy implements IdleStrategy {
             parked = false;
             fallback.idle();
         }
+    }
+
+    /**
+     * Called on the polling thread before it polls: lowers the thread's timer slack so that short
+     * parks are precise; false (and nothing changed) when the system does not allow it.
+     */
+    boolean makePrecise() {
+        precise = TimerSlack.setForCurrentThread(PRECISE_SLACK_NS);
+        return precise;
+    }
+
+    /** For tests: behave as on a thread with precise parks. */
+    void precise(final boolean precise) {
+        this.precise = precise;
     }
 
     /** Whether the thread would park now (the estimate is trusted); for tests and stats. */

@@ -18,8 +18,9 @@ import java.nio.file.Path;
  * Whatever the strategy, once no frame has come for {@code pausedAfterMs} the thread parks
  * {@code pausedParkNs} between polls ({@link PausedStreamIdleStrategy}; 0 turns that off). With
  * {@code paced} (default), a steady stream's frame interval is learnt and the thread sleeps until
- * shortly before each frame is due ({@link FramePacedIdleStrategy}); the strategy above covers
- * the rest (irregular or late frames).
+ * shortly before each frame is due ({@link FramePacedIdleStrategy}, its thread's timer slack
+ * lowered to 1 us where Linux allows it, {@link TimerSlack}); the strategy above covers the rest
+ * (irregular or late frames).
  */
 public record PollerConfig(String stream, Path path, boolean crcEnabled, int maxFrameBytes, String idleStrategy,
                            int maxSpins, int maxYields, long minParkNs, long maxParkNs, long idrCoalesceMs,
@@ -56,7 +57,7 @@ public record PollerConfig(String stream, Path path, boolean crcEnabled, int max
             c.longValue("fileCheckIntervalMs", 20, 1, 10_000),
             c.longValue("pausedAfterMs", 1_000, 1, 3_600_000),
             c.longValue("pausedParkNs", 1_000_000, 0, 100_000_000),
-            c.booleanValue("paced", false));
+            c.booleanValue("paced", true));
     }
 
     public IdleStrategy newIdleStrategy() {
