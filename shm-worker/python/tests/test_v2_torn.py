@@ -138,5 +138,31 @@ class TornStoreTest(unittest.TestCase):
         self.assertEqual(self.r.counters["frames_lost"], 1)       # frame 4
 
 
+class V1TornWriteLenTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sdr_ring_torn_v1_")
+        self.path = os.path.join(self.dir, "frames")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_write_len_that_moves_is_read_again_not_dropped(self):
+        from sdr_ring import ShmReader, ShmWriter
+        from tests._support import ScriptedU64
+        w = ShmWriter(self.path, 4096)
+        self.addCleanup(w.close)
+        r = ShmReader(self.path)
+        self.addCleanup(r.close)
+        w.write_frame(pattern.payload_for(1, 100), keyframe=True)
+        # write_len read as a mix of the old and the next length, then the real one
+        r._ensure_mapping()
+        r._map.u64 = ScriptedU64(r._map.u64, {8: [0x1FF84]})
+        self.assertEqual(r.read_frame(), (None, None))
+        self.assertEqual((r.counters["torn"], r.counters["bad_length"]), (1, 0))
+        header, payload = r.read_frame()
+        self.assertEqual(header.frame_seq, 1)
+        self.assertTrue(pattern.check(1, payload))
+
+
 if __name__ == "__main__":
     unittest.main()
