@@ -50,9 +50,10 @@ class U64Access:
     """Loads and stores of aligned little-endian u64 fields in a mapping.
 
     On a little-endian host it goes through a native ``Q`` memoryview, so each access is
-    one 8-byte memcpy (a single load/store on x86-64/arm64) instead of the byte-by-byte
-    loop ``struct.pack_into('<Q')`` uses: a concurrent reader in another process (Java
-    VarHandle) never sees half of a commit marker.
+    one 8-byte memcpy (a single load/store on x86-64/arm64): a concurrent reader in another
+    process (Java VarHandle) never sees half of a commit marker. ``struct.pack_into('<Q')``
+    promises no such thing (CPython happens to memcpy on little-endian hosts and loops
+    byte by byte on big-endian ones).
     """
 
     __slots__ = ("_buf", "_view", "_limit")

@@ -163,6 +163,14 @@ class ShmReader(MappedReader):
         self.counters[outcome] += 1
         return (None, None)
 
+    def _torn_or_drop(self, u64, seq: int, write_len: int):
+        # A write_len stored byte by byte reads as a mix of two lengths while the writer stores
+        # the next frame's: if it or seq moved, read again on the next call instead of dropping.
+        if u64.load(META_WRITE_LEN_OFFSET) != write_len or u64.load(META_SEQ_OFFSET) != seq:
+            self.counters["torn"] += 1
+            return (None, None)
+        return self._drop(seq, "bad_length")
+
     def _poll(self, m: ReadMapping):
         u64 = m.u64
         s1 = u64.load(META_SEQ_OFFSET)
@@ -171,7 +179,7 @@ class ShmReader(MappedReader):
             return (None, None)
         write_len = u64.load(META_WRITE_LEN_OFFSET)
         if write_len < HEADER_SIZE or write_len > m.size - META_SIZE:
-            return self._drop(s1, "bad_length")
+            return self._torn_or_drop(u64, s1, write_len)
         mm = m.mm
         raw_header = mm[META_SIZE:META_SIZE + HEADER_SIZE]
         payload = mm[META_SIZE + HEADER_SIZE:META_SIZE + write_len]
@@ -180,7 +188,7 @@ class ShmReader(MappedReader):
             return (None, None)
         header = FrameHeader.unpack(raw_header)
         if header.size != write_len - HEADER_SIZE:
-            return self._drop(s1, "bad_length")
+            return self._torn_or_drop(u64, s1, write_len)
         if self._crc_check and payload_crc(payload) != header.crc32:
             return self._drop(s1, "crc_error")
         if header.frame_seq == 0:

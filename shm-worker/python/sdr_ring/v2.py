@@ -8,6 +8,7 @@
         seq u64 (2f-1 writing, 2f committed) | commit_ns u64 | 0.. | header @32 | payload @64
 """
 
+import logging
 import os
 import struct
 import time
@@ -42,11 +43,12 @@ DEFAULT_SLOT_SIZE = 256 * 1024
 
 V2_COUNTER_NAMES = ("frames", "no_new", "torn", "crc_error", "bad_length", "lapped",
                     "resyncs", "skipped_awaiting_keyframe", "frames_lost", "no_file",
-                    "bad_layout", "remaps", "errors")
+                    "bad_layout", "remaps", "errors", "writer_rewound")
 
 _GEOMETRY = struct.Struct("<IIII")      # version, slot_count, slot_size, flags @ 8
 _U16 = struct.Struct("<H")
 _FLAGS_IN_HEADER = 20
+_LOG = logging.getLogger(__name__)
 
 
 def random_epoch() -> int:
@@ -195,22 +197,46 @@ class RingReader(MappedReader):
     ``read_frame()`` returns ``(FrameHeader, payload, commit_ns)`` or ``None``. It never
     raises on file contents; every outcome is counted in ``counters``.
 
-    * On start, after a resync (new epoch, head went back) or a lap it starts at the
-      newest keyframe still in the ring (scanning back from head; the scan looks only at
-      slot seq and the keyframe flag), or after head when there is none.
+    * On start, after a resync (new epoch, new file) or a lap it starts at the newest
+      keyframe still in the ring (scanning back from head; the scan looks only at slot seq
+      and the keyframe flag), or after head when there is none.
+    * Within one epoch of one file it never delivers a frame_seq at or below one already
+      delivered or dropped: ``next_seq`` only moves forward.
+    * A u64 that looks torn (written by a writer that stores it byte by byte): a head behind
+      what was delivered, a head whose slot does not hold it, a slot seq below what head
+      promised. It is read again on the next calls (counted ``torn``) and believed only once
+      it stays wrong on ``CONFIRM_POLLS`` calls over ``CONFIRM_NS``. A head that stays behind
+      is counted ``writer_rewound`` (logged once); delivery resumes at a keyframe once head
+      is past the last frame delivered.
     * Keyframe gating: after start/resync/lap or any lost frame (torn, bad length, CRC)
       non-keyframes are skipped until a keyframe.
     * A frame is delivered only if its slot seq was 2f before and after the copy.
+
+    ``clock`` (ns, default ``time.monotonic_ns``) times the torn-read window; tests inject one.
     """
 
-    def __init__(self, path: str, crc_check: bool = True, keyframe_gating: bool = True):
+    # A torn value lasts as long as one store takes: nanoseconds, or a time slice of a few ms
+    # when the writer is descheduled in the middle of it. 5 ms and 3 calls, as the Java reader.
+    CONFIRM_POLLS = 3
+    CONFIRM_NS = 5_000_000
+
+    def __init__(self, path: str, crc_check: bool = True, keyframe_gating: bool = True,
+                 clock: Optional[Callable[[], int]] = None):
         self._path = path
         self._crc_check = crc_check
         self._gating = keyframe_gating
+        self._clock = clock or time.monotonic_ns
         self._map = None        # type: Optional[ReadMapping]
         self._epoch = None      # type: Optional[int]
-        self._next = 0          # next frame_seq to deliver, 0 = not synced
+        self._next = 0          # next frame_seq to deliver, and the floor of every resync
+        self._synced = False
+        self._rewound = False
+        self._rewind_logged = False
         self._awaiting = True
+        self._polls = 0
+        self._suspect_last = -2
+        self._suspect_polls = 0
+        self._suspect_since = 0
         self.counters = dict.fromkeys(V2_COUNTER_NAMES, 0)
 
     @property
@@ -230,6 +256,10 @@ class RingReader(MappedReader):
             self._map = None
         m = ReadMapping.open_if_ready(self._path, SUPERBLOCK_SIZE)
         if m is not None:
+            if self._epoch is not None:
+                # Another file: another writer, whatever its epoch says (as the Java reader).
+                self.counters["resyncs"] += 1
+                self._epoch = None
             self._map = m
             self.counters["remaps"] += 1
         return m
@@ -247,9 +277,48 @@ class RingReader(MappedReader):
 
     def _resync(self) -> None:
         self._next = 0
+        self._synced = False
+        self._rewound = False
         self._awaiting = True
 
+    def _may_be_torn(self) -> bool:
+        """True while a value that looks wrong has not yet looked so on CONFIRM_POLLS
+        consecutive calls spanning CONFIRM_NS."""
+        now = self._clock()
+        if self._suspect_last != self._polls - 1:
+            self._suspect_polls = 0
+            self._suspect_since = now
+        self._suspect_last = self._polls
+        self._suspect_polls += 1
+        return (self._suspect_polls < self.CONFIRM_POLLS
+                or now - self._suspect_since < self.CONFIRM_NS)
+
+    def _torn(self):
+        self.counters["torn"] += 1
+        return None
+
+    def _head_behind(self, h: int):
+        if self._rewound:
+            self.counters["no_new"] += 1
+            return None
+        if self._may_be_torn():
+            return self._torn()
+        # Believed: frames up to _next - 1 are never delivered again; resume at a keyframe
+        # once head is past them (they may come from another encoder session).
+        self._rewound = True
+        self._synced = False
+        self._awaiting = True
+        self.counters["writer_rewound"] += 1
+        if not self._rewind_logged:
+            self._rewind_logged = True
+            _LOG.warning("ring head went back without a new epoch and stayed back: a broken writer "
+                         "(restarted in place without a new epoch, or u64 stores that tear); frames "
+                         "up to the last delivered are not delivered again: path=%s epoch=%x head=%d "
+                         "last_delivered=%d", self._path, self._epoch or 0, h, self._next - 1)
+        return None
+
     def _poll(self, m: ReadMapping):
+        self._polls += 1
         u64 = m.u64
         mm = m.mm
         version, slot_count, slot_size, _flags = _GEOMETRY.unpack_from(mm, 8)
@@ -265,14 +334,14 @@ class RingReader(MappedReader):
             self._epoch = epoch
             self._resync()
         h = u64.load(SB_HEAD_OFFSET)
-        if self._next and h + 1 < self._next:
-            self.counters["resyncs"] += 1           # head went back without a new epoch
-            self._resync()
+        if h + 1 < self._next:
+            return self._head_behind(h)              # head went back without a new epoch
+        self._rewound = False
         if h == 0:
             self.counters["no_new"] += 1
             return None
-        if not self._next:
-            self._start(u64, mm, h, slot_count, slot_size)
+        if not self._synced and not self._start(u64, mm, h, slot_count, slot_size):
+            return None
         if self._next > h:
             self.counters["no_new"] += 1
             return None
@@ -280,14 +349,23 @@ class RingReader(MappedReader):
         mask = slot_count - 1
         while self._next <= h:
             f = self._next
-            if h - f >= slot_count:
-                self.counters["lapped"] += 1
-                self._start(u64, mm, h, slot_count, slot_size)
-                self.counters["frames_lost"] += self._next - f
-                continue
             base = SUPERBLOCK_SIZE + ((f - 1) & mask) * slot_size
             want = 2 * f
-            if u64.load(base) != want:
+            seq = u64.load(base)
+            if seq < want:
+                # Head says committed, the slot says not: head or seq read torn, or broken.
+                if self._may_be_torn():
+                    return self._torn()
+                self._lose(f, "bad_layout")
+                continue
+            if h - f >= slot_count and seq > want:
+                # Lapped; the slot confirms it (a head torn ahead alone does not).
+                self.counters["lapped"] += 1
+                self._synced = False
+                if not self._start(u64, mm, h, slot_count, slot_size):
+                    return None
+                continue
+            if seq != want:
                 self._lose(f, "torn")
                 continue
             header = FrameHeader.unpack_from(mm, base + SLOT_FRAME_HEADER_OFFSET)
@@ -326,12 +404,24 @@ class RingReader(MappedReader):
         self._next = f + 1
         self._awaiting = True
 
-    def _start(self, u64, mm, h: int, slot_count: int, slot_size: int) -> None:
-        """Start at the newest keyframe still in the ring, else just after head."""
-        self._awaiting = True
+    def _start(self, u64, mm, h: int, slot_count: int, slot_size: int) -> bool:
+        """Start at the newest keyframe still in the ring and not below ``_next``, else just
+        after head; frames skipped since the last one delivered are counted lost. False when
+        head looks torn (its own slot does not hold it): read again on the next call."""
+        floor = self._next
         mask = slot_count - 1
+        if h >= floor:
+            seq = u64.load(SUPERBLOCK_SIZE + ((h - 1) & mask) * slot_size)
+            if seq != 2 * h:
+                if seq > 2 * h or self._may_be_torn():
+                    self._torn()        # lapped since head was read, or head torn ahead
+                    return False
+                self.counters["bad_layout"] += 1
+        self._synced = True
+        self._awaiting = True
+        start = None
         k = h
-        low = max(1, h - slot_count + 1)
+        low = max(1, h - slot_count + 1, floor)
         while k >= low:
             base = SUPERBLOCK_SIZE + ((k - 1) & mask) * slot_size
             if u64.load(base) != 2 * k:
@@ -340,10 +430,15 @@ class RingReader(MappedReader):
             if u64.load(base) != 2 * k:
                 break
             if flags & FLAG_KEYFRAME:
-                self._next = k
-                return
+                start = k
+                break
             k -= 1
-        self._next = h if not self._gating else h + 1
+        if start is None:
+            start = max(h if not self._gating else h + 1, floor)
+        if floor and start > floor:
+            self.counters["frames_lost"] += start - floor
+        self._next = start
+        return True
 
 
 def read_superblock(buf) -> dict:

@@ -108,6 +108,10 @@ final class MappedRingFile implements AutoCloseable {
         }
     }
 
+    Path path() {
+        return path;
+    }
+
     UnsafeBuffer buffer() {
         return buffer;
     }

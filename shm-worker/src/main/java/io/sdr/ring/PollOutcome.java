@@ -11,7 +11,11 @@ public enum PollOutcome {
     NO_NEW_FRAME,
     /** No usable ring: the file is missing, too small, or its layout is not initialised yet. */
     NOT_READY,
-    /** The frame changed while it was copied (v1 commit moved); retried on the next poll. */
+    /**
+     * The frame changed while it was copied (v1 commit moved), or a u64 field (v2 head or slot seq,
+     * v1 write_len) looks torn: half-written by a writer that does not store it in one go. Read
+     * again on the next poll.
+     */
     TORN,
     /** The payload does not match the header's CRC-32; the frame was dropped. */
     CRC_ERROR,
@@ -26,7 +30,14 @@ public enum PollOutcome {
     /** The superblock, a slot or a header holds values no correct writer produces (e.g. frame_seq 0); the layout is re-read. */
     BAD_LAYOUT,
     /** Reading the mapping faulted (the file shrank under it: SIGBUS); the file is re-mapped. */
-    FAULT;
+    FAULT,
+    /**
+     * v2 head went back without a new epoch and stayed back (not a torn read): the writer restarted
+     * in place without a new epoch, or is broken. Counted once per episode; frames at or below the
+     * last one delivered are never delivered again, and the reader resumes at a keyframe once head
+     * is past it. Logged once per ring file.
+     */
+    WRITER_REWOUND;
 
     private static final PollOutcome[] VALUES = values();
 

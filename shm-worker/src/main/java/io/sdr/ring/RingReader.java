@@ -5,6 +5,7 @@ import org.agrona.MutableDirectBuffer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * Polls a ring file of either layout and copies each deliverable frame (32-byte header, then
@@ -41,6 +42,7 @@ public final class RingReader implements AutoCloseable {
 
     private final Path path;
     private final Options options;
+    private final LongSupplier clock;
     private final RingCounters counters = new RingCounters();
     private final FrameInfo frame = new FrameInfo();
     private MappedRingFile file;
@@ -53,8 +55,17 @@ public final class RingReader implements AutoCloseable {
     }
 
     public RingReader(final Path path, final Options options) {
+        this(path, options, System::nanoTime);
+    }
+
+    /**
+     * {@code clock} (ns) times how long a value that looks torn stays so before the v2 reader
+     * believes it; tests and the fuzz scenario pass a clock they move themselves.
+     */
+    RingReader(final Path path, final Options options, final LongSupplier clock) {
         this.path = Objects.requireNonNull(path, "path");
         this.options = Objects.requireNonNull(options, "options");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /**
@@ -83,9 +94,10 @@ public final class RingReader implements AutoCloseable {
             }
             final PollOutcome outcome = layout.poll(dst, dstOffset);
             if (outcome == PollOutcome.NO_NEW_FRAME || outcome == PollOutcome.BAD_LAYOUT
-                || outcome == PollOutcome.NOT_READY) {
+                || outcome == PollOutcome.NOT_READY || outcome == PollOutcome.TORN) {
                 // NOT_READY too: a v2 file with epoch 0 or a rejected geometry stays NOT_READY until
-                // it is replaced, which only this check notices.
+                // it is replaced, which only this check notices. TORN: a value that looks torn in a
+                // file already replaced would otherwise hide the replacement while it is re-read.
                 maybeCheckFile();
             }
             return outcome;
@@ -127,7 +139,8 @@ public final class RingReader implements AutoCloseable {
             return false;
         }
         counters.incrementRemaps();
-        layout = v2 ? new V2LayoutReader(file, counters, frame, options) : new V1LayoutReader(file, counters, frame, options);
+        layout = v2 ? new V2LayoutReader(file, counters, frame, options, clock)
+            : new V1LayoutReader(file, counters, frame, options);
         lastError = null;
         return true;
     }

@@ -41,9 +41,9 @@ final class V1LayoutReader extends LayoutReader {
         if (seq1 == 0 || seq1 == lastCommitSeq) {
             return count(PollOutcome.NO_NEW_FRAME);
         }
-        final long writeLen = ring.getLong(WRITE_LEN_OFFSET);
+        final long writeLen = ring.getLongVolatile(WRITE_LEN_OFFSET);
         if (writeLen < LENGTH || writeLen > ringLength - DATA_OFFSET || writeLen > room(dst, dstOffset)) {
-            return dropCommit(seq1, PollOutcome.BAD_LENGTH);
+            return torn(seq1, writeLen) ? count(PollOutcome.TORN) : dropCommit(seq1, PollOutcome.BAD_LENGTH);
         }
         dst.putBytes(dstOffset, ring, DATA_OFFSET, (int) writeLen);
         // The copy's plain loads must complete before seq is read again.
@@ -53,7 +53,7 @@ final class V1LayoutReader extends LayoutReader {
         }
         final long size = Integer.toUnsignedLong(dst.getInt(dstOffset + SIZE_OFFSET));
         if (size != writeLen - LENGTH) {
-            return dropCommit(seq1, PollOutcome.BAD_LENGTH);
+            return torn(seq1, writeLen) ? count(PollOutcome.TORN) : dropCommit(seq1, PollOutcome.BAD_LENGTH);
         }
         if (!crcMatches(dst, dstOffset + LENGTH, (int) size, dst.getInt(dstOffset + CRC32_OFFSET))) {
             return dropCommit(seq1, PollOutcome.CRC_ERROR);
@@ -93,6 +93,16 @@ final class V1LayoutReader extends LayoutReader {
         frame.load(dst, dstOffset, 0, 1);
         counters.addBytes(writeLen);
         return count(PollOutcome.FRAME);
+    }
+
+    /**
+     * True when write_len or seq changed since they were read: the writer is storing the next frame
+     * (a write_len stored byte by byte reads as a mix of two lengths). Read again on the next poll
+     * instead of dropping a commit that may be fine.
+     */
+    private boolean torn(final long seq, final long writeLen) {
+        VarHandle.acquireFence();
+        return ring.getLongVolatile(WRITE_LEN_OFFSET) != writeLen || ring.getLongVolatile(SEQ_OFFSET) != seq;
     }
 
     /**

@@ -14,7 +14,8 @@ import static io.sdr.ring.FrameHeaderDescriptor.*;
  * no fault escaping, bounded time); a delivered frame fits the caller's buffer and the largest file
  * the reader could have mapped, {@link RingReader#frame()} describes the bytes copied, the CRC matches
  * when checking is on, a gated reader starts on a keyframe, and frame_seq only moves forward until
- * the reader counts a resync. While only {@link RingWriter} has written the file, also: no damage
+ * the reader counts a resync (a new writer or a new mapping; damage in the file, a head going
+ * back included, is no excuse). While only {@link RingWriter} has written the file, also: no damage
  * is reported, payloads are the ones written, and every gap is counted.
  */
 final class RingReaderInvariants {
@@ -70,7 +71,8 @@ final class RingReaderInvariants {
         check(reader.layoutVersion() >= 0 && reader.layoutVersion() <= 2, "layoutVersion=" + reader.layoutVersion());
         if (!tampered) {
             check(outcome != PollOutcome.TORN && outcome != PollOutcome.CRC_ERROR && outcome != PollOutcome.BAD_LAYOUT
-                && outcome != PollOutcome.FAULT, "damage reported for a ring only RingWriter wrote: " + outcome);
+                && outcome != PollOutcome.FAULT && outcome != PollOutcome.WRITER_REWOUND,
+                "damage reported for a ring only RingWriter wrote: " + outcome);
             check(outcome != PollOutcome.BAD_LENGTH || maxWrittenFrameLength > room(),
                 "BAD_LENGTH although every frame written fits: maxWrittenFrameLength=" + maxWrittenFrameLength);
         }
@@ -101,8 +103,10 @@ final class RingReaderInvariants {
             check(frame.isKeyframe(), "gated reader delivered a non-keyframe first: " + frame);
         }
         final RingCounters counters = reader.counters();
-        final long resyncMark = counters.get(PollOutcome.RESYNC) + counters.get(PollOutcome.BAD_LAYOUT)
-            + counters.get(PollOutcome.FAULT) + counters.remaps();
+        // Only a new writer (RESYNC: new epoch, v1 frame_seq restarting), a new mapping or a fault
+        // lets frame_seq go back or repeat. Not BAD_LAYOUT or WRITER_REWOUND: within an epoch a v2
+        // reader never delivers a frame_seq at or below one it already delivered, whatever head says.
+        final long resyncMark = counters.get(PollOutcome.RESYNC) + counters.get(PollOutcome.FAULT) + counters.remaps();
         final long gapMark = counters.framesLost() + counters.get(PollOutcome.SKIPPED_AWAITING_KEYFRAME);
         if (delivered && resyncMark == lastResyncMark) {
             check(Long.compareUnsigned(frame.frameSeq(), lastFrameSeq) > 0, "frame_seq " + frame.frameSeq()

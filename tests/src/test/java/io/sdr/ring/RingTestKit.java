@@ -186,6 +186,11 @@ final class RingTestKit {
     }
 
     static List<String> javaWriterCommand(final String... args) {
+        return javaCommand(RingWriterProcess.class, args);
+    }
+
+    /** {@code java} running {@code main} of {@code mainClass} on this JVM's class path. */
+    static List<String> javaCommand(final Class<?> mainClass, final String... args) {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add(AGRONA_EXPORTS);
@@ -193,9 +198,14 @@ final class RingTestKit {
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(RingWriterProcess.class.getName());
+        cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** The test-only Python scripts (tearing writer, the seed plan's writer): tests/src/test/python. */
+    static Path testPythonDir() {
+        return repoRoot().resolve("tests").resolve("src").resolve("test").resolve("python");
     }
 
     /**
@@ -249,6 +259,17 @@ final class RingTestKit {
             return start(name, javaWriterCommand(args), null);
         }
 
+        static Child java(final String name, final Class<?> mainClass, final String... args) throws IOException {
+            return start(name, javaCommand(mainClass, args), null);
+        }
+
+        /** {@code python3 script args...} in its own directory, with sdr_ring importable. */
+        static Child pythonScript(final String name, final Path script, final String... args) throws IOException {
+            final List<String> cmd = new ArrayList<>(List.of("python3", script.toString()));
+            cmd.addAll(List.of(args));
+            return start(name, cmd, script.getParent());
+        }
+
         /** The next stdout line, or null after the timeout or at end of output. */
         String nextLine(final long timeoutMs) throws InterruptedException {
             final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -282,6 +303,15 @@ final class RingTestKit {
             }
             throw new AssertionError(name + ": no line starting with '" + prefix + "' within " + timeoutMs + " ms; "
                 + describe());
+        }
+
+        /**
+         * Closes the child's stdin: our writers take that as "stop" and report before they exit.
+         * Unlike SIGTERM through {@link Process#destroy()}, which also closes our end of its stdout,
+         * so a goodbye line written after the signal is lost (or breaks the child's pipe).
+         */
+        void closeStdin() throws IOException {
+            process.getOutputStream().close();
         }
 
         boolean waitFor(final long timeoutMs) throws InterruptedException {

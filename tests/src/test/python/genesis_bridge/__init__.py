@@ -1,0 +1,1 @@
+"""Genesis simulation bridge for SDR_OS."""
