@@ -60,6 +60,8 @@ public final class Main extends VertxApplication implements VertxApplicationHook
     }
 
     public static void main(final String[] args) {
+        // Before any Netty buffer class loads: leaked frame buffers are counted (sdr_buffer_leaks_total).
+        io.sdr.bus.BufferLeaks.install();
         // Report commands run before (and instead of) the Vert.x launcher, which keeps -conf etc.
         if (args.length > 0 && args[0].equals("encoders")) {
             System.exit(EncodersCommand.run(Arrays.copyOfRange(args, 1, args.length)));

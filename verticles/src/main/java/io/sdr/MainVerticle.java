@@ -50,6 +50,11 @@ public final class MainVerticle extends VerticleBase {
             return Future.failedFuture(new ConfigException(message));
         }
         final List<Future<String>> deployments = new ArrayList<>();
+        // One meter per registry (Micrometer returns the existing one to later instances).
+        io.micrometer.core.instrument.FunctionCounter.builder("sdr.buffer.leaks", io.sdr.bus.BufferLeaks.class,
+                c -> io.sdr.bus.BufferLeaks.count())
+            .description("Pooled buffers garbage-collected without their last release (Netty's leak detector)")
+            .register(io.sdr.metrics.Metrics.registry(vertx));
         final LocalMap<String, Boolean> deployed = vertx.sharedData().getLocalMap("sdr.main");
         if (deployed.putIfAbsent("pollers", Boolean.TRUE) == null) {
             for (final JsonObject poller : plan.pollers) {

@@ -135,10 +135,12 @@ final class FramePacedIdleStrategy implements IdleStrategy {
             parked = true;
             parker.accept(parkUntil - now);
         } else if (precise && now - dueNs < early) {
-            // Around the due time, and for as long after it as before: a short park is a poll every
-            // ~20 us for a few us of CPU each (a yield costs as much and comes back at once).
+            // Around the due time, and for as long after it as before: short parks, a poll every
+            // ~20 us near the due time and sparser away from it (an eighth of the distance), so a
+            // jittery writer's wide window costs tens of polls, not hundreds, and a frame far
+            // from its time waits at most an eighth of how far off it was.
             parked = false;
-            parker.accept(WINDOW_PARK_NS);
+            parker.accept(Math.max(WINDOW_PARK_NS, Math.abs(now - dueNs) / 8));
         } else if (Math.abs(now - dueNs) < yieldHalf) {
             parked = false;
             Thread.yield();

@@ -61,6 +61,9 @@ final class RingPollAgent implements Agent {
             case NO_NEW_FRAME:
             case NOT_READY:
             case BAD_LAYOUT:
+            case TORN:
+                // A torn read is read again at the next poll, as the idle strategy schedules it:
+                // it is only believed after several polls spread over milliseconds anyway.
                 return 0;
             case SKIPPED_AWAITING_KEYFRAME:
             case LAPPED:

@@ -146,8 +146,54 @@ class FramePacedIdleStrategyTest {
     @Test
     void shouldPaceWhenAskedExceptTheStrategiesThatNeverSleep() {
         assertInstanceOf(FramePacedIdleStrategy.class, PollerConfig.from(new JsonObject().put("paced", true)).newIdleStrategy());
-        assertFalse(PollerConfig.from(new JsonObject()).newIdleStrategy() instanceof FramePacedIdleStrategy, "off by default");
+        assertInstanceOf(FramePacedIdleStrategy.class, PollerConfig.from(new JsonObject()).newIdleStrategy(), "on by default");
+        assertFalse(PollerConfig.from(new JsonObject().put("paced", false)).newIdleStrategy() instanceof FramePacedIdleStrategy);
         assertFalse(PollerConfig.from(new JsonObject().put("paced", true).put("idleStrategy", "busy-spin")).newIdleStrategy()
             instanceof FramePacedIdleStrategy);
+    }
+
+    @Test
+    void shouldPollByShortParksAroundTheDueTimeWhenParksArePrecise() {
+        idle.precise(true);
+        framesEvery(INTERVAL, 40);
+        now[0] += 100 * US;
+        idle.idle(0);
+        final long longPark = parks.get(0);
+        assertTrue(longPark > INTERVAL - 400 * US && longPark < INTERVAL - 100 * US, "long park: " + longPark);
+        // Woken 150 us before the due time (the minimum window): short parks, an eighth of the distance
+        // to the due time, never under 10 us; no yields, no fallback.
+        now[0] += longPark;
+        parks.clear();
+        fallback.calls.clear();
+        for (int i = 0; i < 20; i++) {
+            idle.idle(0);
+            now[0] += parks.get(parks.size() - 1) + 2 * US;
+        }
+        assertTrue(parks.stream().allMatch(p -> p >= FramePacedIdleStrategy.WINDOW_PARK_NS && p <= 40 * US), "window parks: " + parks);
+        assertEquals(List.of(), fallback.calls, "the fallback is not asked inside the window");
+    }
+
+    @Test
+    void shouldSetTheTimerSlackOfTheCallingThreadWhereLinuxAllowsIt() throws Exception {
+        final java.nio.file.Path self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self"));
+        final java.nio.file.Path file = java.nio.file.Path.of("/proc", self.getFileName().toString(), "timerslack_ns");
+        final java.util.concurrent.atomic.AtomicBoolean set = new java.util.concurrent.atomic.AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+        final Thread thread = new Thread(() -> {
+            set.set(TimerSlack.setForCurrentThread(2_000));
+            try {
+                final java.nio.file.Path own = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self"));
+                seen.set(Long.parseLong(java.nio.file.Files.readString(
+                    java.nio.file.Path.of("/proc", own.getFileName().toString(), "timerslack_ns")).trim()));
+            } catch (final java.io.IOException e) {
+                seen.set(-1);
+            }
+        });
+        final long before = Long.parseLong(java.nio.file.Files.readString(file).trim());
+        thread.start();
+        thread.join();
+        assertTrue(set.get(), "set on this Linux");
+        assertEquals(2_000, seen.get(), "the thread's own slack");
+        assertEquals(before, Long.parseLong(java.nio.file.Files.readString(file).trim()), "only the calling thread changes");
     }
 }

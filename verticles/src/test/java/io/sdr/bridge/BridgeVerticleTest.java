@@ -104,6 +104,9 @@ class BridgeVerticleTest {
             assertEquals(after, summaries.get(), "no listener: no more summaries");
         } finally {
             vertx.cancelTimer(timer);
+            // A publish already under way finishes first (it runs on the timer's event loop).
+            LockSupport.parkNanos(100_000_000L);
+            frame.release();
         }
     }
 
@@ -119,6 +122,9 @@ class BridgeVerticleTest {
             assertTrue(body.getBoolean("payload_truncated"));
         } finally {
             vertx.cancelTimer(timer);
+            // A publish already under way finishes first (it runs on the timer's event loop).
+            LockSupport.parkNanos(100_000_000L);
+            frame.release();
         }
     }
 
@@ -199,6 +205,9 @@ class BridgeVerticleTest {
                 final JsonObject stats = (JsonObject) observer.request(Addresses.INSPECT_STATS, new JsonObject(), PATIENCE_MS);
                 return stats.getJsonObject("bridge").getLong("summaries_skipped") > 0;
             });
+        } finally {
+            // Every publish took its own reference synchronously: this one is the test's.
+            big.release();
         }
     }
 

@@ -26,24 +26,33 @@ class SummariesTest {
         return frame;
     }
 
+    /** Summarises a frame and gives its memory back to the pool. */
+    private static JsonObject summarised(final Frame frame, final long nowNs, final int payloadMaxBytes) {
+        try {
+            return Summaries.frame(frame, nowNs, payloadMaxBytes);
+        } finally {
+            frame.release();
+        }
+    }
+
     @Test
     void shouldSummariseAFrameWithoutItsPayload() {
-        final JsonObject summary = Summaries.frame(frame("main", 42, true, 1000, 1_000_000L, 2_000_000L), 3_500_000L, 0);
+        final JsonObject summary = summarised(frame("main", 42, true, 1000, 1_000_000L, 2_000_000L), 3_500_000L, 0);
         assertEquals(new JsonObject().put("stream", "main").put("frame_seq", 42L).put("frame_id", 42L).put("size", 1000)
             .put("keyframe", true).put("codec", "h264").put("age_ms", 2.5), summary, "age from the writer's commit");
         assertFalse(summary.containsKey("payload_base64"));
-        assertEquals(1.5, Summaries.frame(frame("main", 1, false, 10, 0, 2_000_000L), 3_500_000L, 0).getDouble("age_ms"),
+        assertEquals(1.5, summarised(frame("main", 1, false, 10, 0, 2_000_000L), 3_500_000L, 0).getDouble("age_ms"),
             "no commit time (v1 ring): age from the publish");
     }
 
     @Test
     void shouldShipAtMostTheCapOfThePayloadWhenAsked() {
-        final JsonObject summary = Summaries.frame(frame("main", 1, false, 1000, 0, 0), 0, 16);
+        final JsonObject summary = summarised(frame("main", 1, false, 1000, 0, 0), 0, 16);
         final byte[] shipped = Base64.getDecoder().decode(summary.getString("payload_base64"));
         assertEquals(16, shipped.length);
         assertEquals(15, shipped[15]);
         assertTrue(summary.getBoolean("payload_truncated"));
-        assertFalse(Summaries.frame(frame("main", 1, false, 8, 0, 0), 0, 16).getBoolean("payload_truncated"));
+        assertFalse(summarised(frame("main", 1, false, 8, 0, 0), 0, 16).getBoolean("payload_truncated"));
     }
 
     @Test
