@@ -32,7 +32,8 @@ final class FanoutMetrics {
             Gauge.builder("sdr.ws.clients", clients, AtomicInteger::get).description("Connected WebSocket clients")
                 .tag("stream", stream).register(registry);
         }
-        framesSent = tallied(Counter.builder("sdr.ws.frames.sent").tag("stream", stream).register(registry), group.framesSent);
+        framesSent = tallied(Counter.builder("sdr.ws.frames.sent")
+            .description("Frames handed to a viewer's connection (Netty writes them on; a closed connection drops them)").tag("stream", stream).register(registry), group.framesSent);
         bytesSent = Counter.builder("sdr.ws.bytes.sent").baseUnit("bytes").tag("stream", stream).register(registry);
         droppedLagging = tallied(drops(registry, stream, ClientSession.DropReason.LAGGING.tag), group.droppedLagging);
         droppedAwaiting = tallied(drops(registry, stream, ClientSession.DropReason.AWAITING_KEYFRAME.tag), group.droppedAwaiting);
@@ -42,8 +43,10 @@ final class FanoutMetrics {
             + "because they reached its event loop more than websocket.maxFrameAgeMs after publish").tag("stream", stream).register(registry);
         joinsFromCache = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "gop_cache").register(registry);
         joinsWaiting = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "keyframe_request").register(registry);
-        publishToWritten = latency(registry, "sdr.ws.publish.to.written", "Event-bus publish to written to the client socket", stream);
-        commitToWritten = latency(registry, "sdr.ws.commit.to.written", "Ring commit (v2) to written to the client socket", stream);
+        publishToWritten = latency(registry, "sdr.ws.publish.to.written", "Event-bus publish to written (and flushed) to the sockets of every viewer of a group that took the frame; "
+            + "one sample per frame and group", stream);
+        commitToWritten = latency(registry, "sdr.ws.commit.to.written", "Ring commit (v2) to written (and flushed) to the sockets of every viewer of a group that took the frame; "
+            + "one sample per frame and group", stream);
     }
 
     /** {@code shared} (the registered meter every group increments) that also adds to this group's {@code tally}. */

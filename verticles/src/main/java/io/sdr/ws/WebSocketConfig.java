@@ -91,7 +91,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.longValue("maxFrameAgeMs", 2000, 0, 3_600_000),
             c.longValue("maxLagMs", 0, 0, 60_000),
             c.longValue("joinBurstGraceMs", 1000, 0, 60_000),
-            c.intValue("notSentLowatBytes", 16 * 1024, 0, 64 << 20),
+            c.intValue("notSentLowatBytes", 8 * 1024, 0, 64 << 20),
             SecurityConfig.from(c));
     }
 
