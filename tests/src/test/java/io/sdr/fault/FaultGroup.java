@@ -126,6 +126,10 @@ final class FaultGroup implements AutoCloseable {
         final long rss = FaultKit.rssBytes(pid());
         assertTrue(rss > 0 && rss < RSS_LIMIT_BYTES, "server RSS " + (rss >> 20) + " MB < " + (RSS_LIMIT_BYTES >> 20) + " MB");
         final int descriptors = FaultKit.openDescriptors(pid());
+        if (baselineDescriptors < 0) {
+            // Checked before the first fault (the group's set-up): that is the baseline.
+            baselineDescriptors = descriptors;
+        }
         assertTrue(descriptors <= baselineDescriptors + DESCRIPTOR_SLACK,
             "open descriptors " + descriptors + " <= baseline " + baselineDescriptors + " + " + DESCRIPTOR_SLACK);
         final String metrics = metrics();

@@ -162,11 +162,17 @@ final class FaultKit {
 
     /** Open file descriptors of a process (leaked ring mappings or sockets would make this grow). */
     static int openDescriptors(final long pid) {
-        try (Stream<Path> fds = Files.list(Paths.get("/proc", Long.toString(pid), "fd"))) {
-            return (int) fds.count();
-        } catch (final IOException e) {
-            return -1;
+        // Listing a busy process's fd directory can fail while descriptors come and go: read again.
+        IOException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try (Stream<Path> fds = Files.list(Paths.get("/proc", Long.toString(pid), "fd"))) {
+                return (int) fds.count();
+            } catch (final IOException | java.io.UncheckedIOException e) {
+                last = e instanceof IOException ? (IOException) e : ((java.io.UncheckedIOException) e).getCause();
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+            }
         }
+        throw new IllegalStateException("cannot count the open descriptors of pid " + pid, last);
     }
 
     /** The first of {@code names} the scrape has (with the labels), so a scenario can use a counter another change adds. */

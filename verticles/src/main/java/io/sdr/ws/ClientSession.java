@@ -163,6 +163,37 @@ public final class ClientSession {
         }
     }
 
+    /**
+     * The newest {@code frames} video frames were accepted but will never be written (they were
+     * held back and are now dropped): forgets them, keeping every other message in order.
+     */
+    public void withdrawNewest(final int frames) {
+        int left = frames;
+        int kept = 0;
+        final long[] keptSizes = new long[count];
+        final long[] keptDeadlines = new long[count];
+        for (int i = count - 1; i >= 0; i--) {
+            final int at = (head + i) & (sizes.length - 1);
+            if (left > 0 && deadlines[at] != NO_DEADLINE) {
+                left--;
+                recordedBytes -= sizes[at];
+                unsentFrames--;
+                unsentVideoBytes -= sizes[at];
+                sentFrames--;
+                sentBytes -= sizes[at];
+            } else {
+                keptSizes[kept] = sizes[at];
+                keptDeadlines[kept] = deadlines[at];
+                kept++;
+            }
+        }
+        for (int i = 0; i < kept; i++) {
+            sizes[(head + i) & (sizes.length - 1)] = keptSizes[kept - 1 - i];
+            deadlines[(head + i) & (sizes.length - 1)] = keptDeadlines[kept - 1 - i];
+        }
+        count = kept;
+    }
+
     /** A message that is not video (telemetry, control) was written to the same connection. */
     public void otherMessage(final long bytes) {
         record(bytes, NO_DEADLINE);

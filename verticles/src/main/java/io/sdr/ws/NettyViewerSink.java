@@ -34,12 +34,14 @@ final class NettyViewerSink implements ViewerSink {
     private final ServerWebSocket socket;
     private final ChannelHandlerContext ctx;
     private final Channel channel;
+    private final boolean tls;
     private boolean closed;
 
     NettyViewerSink(final ServerWebSocket socket) {
         this.socket = socket;
         this.ctx = ((WebSocketInternal) socket).channelHandlerContext();
         this.channel = ctx.channel();
+        this.tls = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
     }
 
     /**
@@ -61,6 +63,17 @@ final class NettyViewerSink implements ViewerSink {
             return false;
         }
         ctx.write(wire, ctx.voidPromise());
+        return true;
+    }
+
+    @Override
+    public boolean writeShared(final ByteBuf wire, final Runnable written) {
+        if (isClosed()) {
+            wire.release();
+            written.run();
+            return false;
+        }
+        ctx.write(wire).addListener(f -> written.run());
         return true;
     }
 
@@ -96,8 +109,14 @@ final class NettyViewerSink implements ViewerSink {
     }
 
     @Override
-    public int messageOverhead() {
-        return ENTRY_OVERHEAD;
+    public long cost(final int bytes) {
+        if (!tls) {
+            // One ByteBuf (a shared frame), or two (a small message's header and body): one entry or two.
+            return bytes + 2L * ENTRY_OVERHEAD;
+        }
+        // TLS: the SslHandler turns it into records of up to 16 KiB, each its own entry with ~29 bytes more.
+        final long records = bytes / (16 * 1024) + 1;
+        return bytes + records * (29 + ENTRY_OVERHEAD) + 2L * ENTRY_OVERHEAD;
     }
 
     @Override

@@ -83,13 +83,15 @@ final class StreamFanout {
         for (int i = clients.size() - 1; i >= 0; i--) {
             final WsClient client = clients.get(i);
             client.refreshUnsent();
+            final boolean behind = client.session.queuedFrames() > 0;
             switch (client.session.offer(keyframe, client.wireCost(frame), now, deadline)) {
                 case SEND:
-                    client.sendVideo(frame);
+                    client.sendVideo(frame, behind);
                     sent++;
                     break;
                 case DROP_LAGGING:
-                    metrics.droppedLagging.increment();
+                    // This frame and every one held for the viewer: all stale now.
+                    metrics.droppedLagging.increment(1 + client.dropHeld());
                     wantKeyframe |= client.keyframeRequests;
                     break;
                 case DROP_AWAITING_KEYFRAME:
@@ -171,7 +173,7 @@ final class StreamFanout {
         client.refreshUnsent();
         client.session.joinBurst(costs, costs.length, System.nanoTime() + lagNs() + joinGraceNs);
         for (final Frame frame : cached) {
-            client.sendVideo(frame);
+            client.sendVideo(frame, false);
         }
         client.flush();
         metrics.framesSent.increment(cached.size());

@@ -18,6 +18,9 @@ interface ViewerSink {
      */
     boolean writeShared(ByteBuf wire);
 
+    /** The same, and {@code written} runs once it reached the kernel or failed (the slow path: a promise per write). */
+    boolean writeShared(ByteBuf wire, Runnable written);
+
     /**
      * Writes one binary message (telemetry, control) as a single WebSocket frame; {@code written}
      * runs once it reached the kernel or failed. Consumes {@code message}'s reference.
@@ -33,8 +36,12 @@ interface ViewerSink {
      */
     long unsentBytes();
 
-    /** Per-message overhead included in {@link #unsentBytes}. */
-    int messageOverhead();
+    /**
+     * What a message of {@code bytes} (WebSocket header included) adds to {@link #unsentBytes}
+     * while it waits: never less than the connection counts (over-counting only makes the oldest
+     * messages retire a little early; under-counting would keep them unsent forever under load).
+     */
+    long cost(int bytes);
 
     boolean isClosed();
 

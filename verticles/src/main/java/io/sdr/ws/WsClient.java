@@ -13,12 +13,16 @@ import java.util.List;
  *
  * <p>Video goes straight into the connection as the frame's shared wire bytes (a retained
  * duplicate per viewer, unflushed until the fan-out has written the frame to every viewer of the
- * group); the session judges lag from what the connection still holds. Telemetry and control
- * messages are small, written and flushed one by one, and share the connection's accounting.
+ * group, with no promise); the session judges lag from what the connection still holds. That is
+ * the path of a viewer that keeps up. A viewer that is behind (video still unsent when the next
+ * frame comes) gets one frame at a time: one write with a completion callback in the connection,
+ * the others held here, so that telemetry and control messages, written and flushed one by one,
+ * wait behind at most that one frame, never behind the backlog; held frames are dropped when the
+ * viewer lags.
  */
 final class WsClient {
-    /** Bytes a WebSocket header may add to a small message, counted with it. */
-    private static final int SMALL_HEADER = 4;
+    /** Bytes a WebSocket header may add to a message, counted with it. */
+    private static final int SMALL_HEADER = 10;
 
     final ViewerSink sink;
     final String stream;
@@ -26,6 +30,11 @@ final class WsClient {
     private final TelemetryOutbox<Telemetry> telemetry;
     private final TelemetryMetrics telemetryMetrics;
     private boolean needsFlush;
+    /** Frames accepted while video was unsent, oldest first, one reference each. */
+    private final java.util.ArrayDeque<Frame> held = new java.util.ArrayDeque<>();
+    private long heldBytes;
+    /** A tracked video write (with a completion callback) is in the connection. */
+    private boolean trackedInFlight;
     /** null: everything the server relays. */
     private List<SubjectPattern> subjects;
     /** The client asked for 0x03 stats messages ({"stats": true}). */
@@ -48,19 +57,62 @@ final class WsClient {
 
     /** Brings the session up to date with what the connection still holds; call before offering it a frame. */
     void refreshUnsent() {
-        session.unsent(sink.unsentBytes());
+        session.unsent(sink.unsentBytes() + heldBytes);
     }
 
     /** Size of a frame as the connection counts it. */
     long wireCost(final Frame frame) {
-        return frame.wireLength() + (long) sink.messageOverhead();
+        return sink.cost(frame.wireLength());
     }
 
-    /** Writes a frame the session accepted; flushed by {@link #flush}. */
-    void sendVideo(final Frame frame) {
-        if (sink.writeShared(frame.wire().retainedDuplicate())) {
+    /**
+     * Writes a frame the session accepted (flushed by {@link #flush}); {@code behind}: video was
+     * still unsent when it was offered, so it goes the one-at-a-time way.
+     */
+    void sendVideo(final Frame frame, final boolean behind) {
+        if (!behind && held.isEmpty() && !trackedInFlight) {
+            if (sink.writeShared(frame.wire().retainedDuplicate())) {
+                needsFlush = true;
+            }
+            return;
+        }
+        if (trackedInFlight) {
+            held.addLast(frame.retain());
+            heldBytes += wireCost(frame);
+            return;
+        }
+        writeTracked(frame);
+    }
+
+    private void writeTracked(final Frame frame) {
+        trackedInFlight = true;
+        if (sink.writeShared(frame.wire().retainedDuplicate(), this::trackedWritten)) {
             needsFlush = true;
         }
+    }
+
+    private void trackedWritten() {
+        trackedInFlight = false;
+        final Frame next = held.pollFirst();
+        if (next != null) {
+            heldBytes -= wireCost(next);
+            writeTracked(next);
+            next.release();
+            flush();
+        }
+    }
+
+    /** The viewer lags: the frames held for it are stale now. Returns how many were dropped. */
+    int dropHeld() {
+        int dropped = 0;
+        Frame frame;
+        while ((frame = held.pollFirst()) != null) {
+            frame.release();
+            dropped++;
+        }
+        heldBytes = 0;
+        session.withdrawNewest(dropped);
+        return dropped;
     }
 
     void flush() {
@@ -103,7 +155,7 @@ final class WsClient {
         final int bytes = message.messageLength();
         final boolean written = sink.writeMessage(message.messageBytes(), () -> telemetry.written(bytes, this::writeTelemetry));
         if (written) {
-            session.otherMessage(bytes + SMALL_HEADER + sink.messageOverhead());
+            session.otherMessage(sink.cost(bytes + SMALL_HEADER));
             telemetryMetrics.sent.increment();
             telemetryMetrics.bytesSent.increment(bytes);
             sink.flush();
@@ -121,7 +173,7 @@ final class WsClient {
         }
         final int bytes = message.readableBytes();
         sink.writeMessage(message, null);
-        session.otherMessage(bytes + SMALL_HEADER + sink.messageOverhead());
+        session.otherMessage(sink.cost(bytes + SMALL_HEADER));
         sink.flush();
         activity++;
         return true;
@@ -129,5 +181,6 @@ final class WsClient {
 
     void close() {
         session.close();
+        dropHeld();
     }
 }

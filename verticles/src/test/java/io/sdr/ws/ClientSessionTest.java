@@ -188,4 +188,21 @@ class ClientSessionTest {
         assertEquals(0, s.queuedFrames());
         assertEquals(0, s.queuedBytes());
     }
+
+    @Test
+    void shouldForgetWithdrawnFramesButKeepTheMessagesAroundThem() {
+        final ClientSession s = new ClientSession(1 << 30, 1000, 5_000 * MS, 0);
+        assertEquals(Decision.SEND, s.offer(true, 100, 0, 10_000 * MS));   // in the connection
+        assertEquals(Decision.SEND, s.offer(false, 100, 1, 10_000 * MS));  // held
+        s.otherMessage(10);                                                 // telemetry, in the connection
+        assertEquals(Decision.SEND, s.offer(false, 100, 2, 10_000 * MS));  // held
+        s.withdrawNewest(2);
+        assertEquals(1, s.queuedFrames());
+        assertEquals(1, s.sentFrames());
+        // The connection holds the keyframe and the telemetry: nothing retires.
+        s.unsent(110);
+        assertEquals(1, s.queuedFrames());
+        s.unsent(10);
+        assertEquals(0, s.queuedFrames(), "the keyframe left, the telemetry is still there");
+    }
 }
