@@ -27,7 +27,7 @@ final class PeerRelay implements AutoCloseable {
     private static final long NPM_CI_TIMEOUT_S = 180;
 
     private final Process process;
-    private final Thread killer;
+    private final StoppedOnExit stopper;
     final int port;
     final Path log;
 
@@ -35,8 +35,7 @@ final class PeerRelay implements AutoCloseable {
         this.process = process;
         this.port = port;
         this.log = log;
-        this.killer = new Thread(this::stop, "sdr-load-relay-killer");
-        Runtime.getRuntime().addShutdownHook(killer);
+        this.stopper = new StoppedOnExit(process, "relay");
     }
 
     /**
@@ -115,29 +114,8 @@ final class PeerRelay implements AutoCloseable {
         return false;
     }
 
-    private void stop() {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (final InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
-        stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(killer);
-        } catch (final IllegalStateException shuttingDown) {
-            // The hook is running or has run.
-        }
+        stopper.close();
     }
 }

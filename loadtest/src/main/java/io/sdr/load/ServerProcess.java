@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -24,7 +23,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class ServerProcess implements AutoCloseable {
     private final Process process;
-    private final Thread killer;
+    private final StoppedOnExit stopper;
     final int port;
     final Path log;
 
@@ -32,8 +31,7 @@ final class ServerProcess implements AutoCloseable {
         this.process = process;
         this.port = port;
         this.log = log;
-        this.killer = new Thread(this::stop, "sdr-load-server-killer");
-        Runtime.getRuntime().addShutdownHook(killer);
+        this.stopper = new StoppedOnExit(process, "server");
     }
 
     /**
@@ -116,29 +114,8 @@ final class ServerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    private void stop() {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (final InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
-        stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(killer);
-        } catch (final IllegalStateException shuttingDown) {
-            // The hook is running or has run.
-        }
+        stopper.close();
     }
 }
