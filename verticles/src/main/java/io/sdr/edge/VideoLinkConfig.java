@@ -55,7 +55,7 @@ public record VideoLinkConfig(Role role, String subjectPrefix, String controlPre
             }
         }
         return new VideoLinkConfig(role, subjectPrefix, controlPrefix,
-            c.intValue("queueFrames", 8, 1, 4096),
+            c.intValue("queueFrames", 30, 1, 4096),
             c.longValue("queueBytes", 16L << 20, 64 << 10, 1L << 30),
             c.longValue("pendingBytes", 64L << 20, 1 << 20, 4L << 30),
             c.longValue("keyframeCoalesceMs", 250, 0, 60_000),
