@@ -1,0 +1,101 @@
+package io.sdr.load;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code --edges}: a {@code nats-server} child process between the origin and its edges, with the
+ * limits of the shipped {@code conf/nats.conf} that matter to frames (max_payload, max_pending,
+ * write_deadline) but no JetStream (nothing here is stored), on loopback and free ports, its output
+ * in a log file. Stopped by its own PID ({@link StoppedOnExit}).
+ */
+final class NatsProcess implements AutoCloseable {
+    private final Process process;
+    private final StoppedOnExit stopper;
+    final int port;
+    final int monitorPort;
+    final Path log;
+
+    private NatsProcess(final Process process, final int port, final int monitorPort, final Path log) {
+        this.process = process;
+        this.port = port;
+        this.monitorPort = monitorPort;
+        this.log = log;
+        this.stopper = new StoppedOnExit(process, "nats-server");
+    }
+
+    static NatsProcess start(final String binary, final Path dir, final Path log) throws IOException {
+        final int port = ServerProcess.freePort();
+        final int monitorPort = ServerProcess.freePort();
+        final Path conf = dir.resolve("nats.conf");
+        Files.writeString(conf, "max_payload: 8MB\nwrite_deadline: \"2s\"\nmax_pending: 64MB\n");
+        final List<String> command = List.of(binary, "-c", conf.toString(), "-a", "127.0.0.1",
+            "-p", Integer.toString(port), "-m", Integer.toString(monitorPort));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
+        return new NatsProcess(process, port, monitorPort, log);
+    }
+
+    String url() {
+        return "nats://127.0.0.1:" + port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Waits until a client connection gets the server's INFO line; false when it died or time ran out. */
+    boolean awaitReady(final Duration patience) {
+        final long deadline = System.nanoTime() + patience.toNanos();
+        while (System.nanoTime() - deadline < 0 && process.isAlive()) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+                socket.setSoTimeout(2000);
+                if (new String(socket.getInputStream().readNBytes(5), StandardCharsets.US_ASCII).equals("INFO ")) {
+                    return true;
+                }
+            } catch (final IOException notYet) {
+                LockSupport.parkNanos(50_000_000L);
+            }
+        }
+        return false;
+    }
+
+    /** The monitoring endpoint's {@code /connz} (connection names, in/out bytes and messages), or null. */
+    JsonObject connz(final HttpClient http) {
+        try {
+            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + monitorPort + "/connz?limit=1024")).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? new JsonObject(response.body()) : null;
+        } catch (final IOException e) {
+            return null;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stopper.close();
+    }
+}
