@@ -271,7 +271,9 @@ final class E2eKit {
         final Child caddy = new Child("caddy", List.of(requireTool("caddy", "caddy"), "run",
             "--config", repoRoot().resolve("Caddyfile").toString(), "--adapter", "caddyfile"), caddyEnv(stateDir, Map.of(
                 "PORT", String.valueOf(port),
-                "TRANSPORT_UPSTREAM", "127.0.0.1:" + upstreamPort)));
+                "TRANSPORT_UPSTREAM", "127.0.0.1:" + upstreamPort,
+                // /stream/* through the same dynamic (DNS A) upstream a compose deployment uses; an IP resolves to itself.
+                "STREAM_UPSTREAM_HOST", "127.0.0.1", "STREAM_UPSTREAM_PORT", String.valueOf(upstreamPort))));
         eventually("caddy proxies /stream/list on port " + port + "; output so far:\n" + caddy.tail(), () -> {
             if (!caddy.process.isAlive()) {
                 fail("caddy exited with " + caddy.process.exitValue() + ":\n" + caddy.tail());
