@@ -48,7 +48,7 @@ public record VideoLinkConfig(Role role, String subjectPrefix, String controlPre
                 + c.key("subjectPrefix") + "=\"" + subjectPrefix + "\" (a stream could be named like a control subject)");
         }
         final List<String> streams = c.stringList("streams", List.of("main"));
-        for (final String stream : streams) {
+        for (final String stream : role == Role.OFF ? List.<String>of() : streams) {
             if (SubjectPattern.parse(subjectPrefix + "." + stream) == null || !stream.matches("[A-Za-z0-9_~+=@:-]+")) {
                 throw new ConfigException("streams." + stream + ": a stream name travels as one NATS subject token;"
                     + " with video.role origin or edge it may hold only letters, digits and _~+=@:-");
