@@ -3,19 +3,14 @@ package io.sdr.load;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code --edges}: a {@code nats-server} child process between the origin and its edges, with the
@@ -62,21 +57,9 @@ final class NatsProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Waits until a client connection gets the server's INFO line; false when it died or time ran out. */
+    /** Waits until it accepts connections (the origin and edges retry their connects anyway); false when it died or time ran out. */
     boolean awaitReady(final Duration patience) {
-        final long deadline = System.nanoTime() + patience.toNanos();
-        while (System.nanoTime() - deadline < 0 && process.isAlive()) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-                socket.setSoTimeout(2000);
-                if (new String(socket.getInputStream().readNBytes(5), StandardCharsets.US_ASCII).equals("INFO ")) {
-                    return true;
-                }
-            } catch (final IOException notYet) {
-                LockSupport.parkNanos(50_000_000L);
-            }
-        }
-        return false;
+        return PeerRelay.awaitListening(process, port, patience);
     }
 
     /** The monitoring endpoint's {@code /connz} (connection names, in/out bytes and messages), or null. */

@@ -10,13 +10,12 @@ import io.sdr.bus.Frame;
 import io.sdr.nats.NatsServerProcess;
 import io.sdr.ring.FrameHeaderDescriptor;
 import io.vertx.core.json.JsonObject;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -114,7 +113,8 @@ class FrameUplinkTest {
         try (FrameUplink uplink = new FrameUplink(config(30), () -> conn)) {
             offerAndRelease(uplink, frame(1, true, tooLarge, 0));
             // Two of them at once would exceed queueBytes (16 MiB): the second one after the first is judged.
-            eventually("the first too-large frame judged", () -> uplink.frames(FrameUplink.Outcome.TOO_LARGE) == 1);
+            eventually("the first too-large frame judged and let go",
+                () -> uplink.frames(FrameUplink.Outcome.TOO_LARGE) == 1 && uplink.queuedBytes() == 0);
             offerAndRelease(uplink, frame(2, true, tooLarge, 0));
             offerAndRelease(uplink, frame(3, true, 1000, 0));
             final Message after = sub.nextMessage(Duration.ofSeconds(10));
@@ -203,13 +203,9 @@ class FrameUplinkTest {
     }
 
     private static byte[] body(final long seq, final boolean keyframe, final int size) {
-        final ByteBuffer b = ByteBuffer.allocate(FrameHeaderDescriptor.LENGTH + size).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(FrameHeaderDescriptor.FRAME_ID_OFFSET, seq * 3);
-        b.putLong(FrameHeaderDescriptor.FRAME_SEQ_OFFSET, seq);
-        b.putInt(FrameHeaderDescriptor.SIZE_OFFSET, size);
-        b.putShort(FrameHeaderDescriptor.FLAGS_OFFSET, (short) (keyframe ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0));
-        b.putShort(FrameHeaderDescriptor.CODEC_OFFSET, (short) FrameHeaderDescriptor.CODEC_H264);
-        final byte[] out = b.array();
+        final byte[] out = new byte[FrameHeaderDescriptor.LENGTH + size];
+        FrameHeaderDescriptor.write(new UnsafeBuffer(out), 0, seq * 3, seq, size,
+            keyframe ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0, FrameHeaderDescriptor.CODEC_H264, 0);
         Arrays.fill(out, FrameHeaderDescriptor.LENGTH, out.length, (byte) (seq * 7 + 1));
         return out;
     }

@@ -8,6 +8,7 @@ import io.sdr.ring.FrameHeaderDescriptor;
 import io.sdr.ring.PollOutcome;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -129,15 +130,12 @@ class EdgeFeedTest {
 
     /** A frame header (RING.md) and {@code size} payload bytes, as the origin's uplink sends them. */
     static byte[] body(final long seq, final boolean keyframe, final int size) {
-        final ByteBuffer b = ByteBuffer.allocate(FrameHeaderDescriptor.LENGTH + size).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(FrameHeaderDescriptor.FRAME_ID_OFFSET, seq * 3);
-        b.putLong(FrameHeaderDescriptor.FRAME_SEQ_OFFSET, seq);
-        b.putInt(FrameHeaderDescriptor.SIZE_OFFSET, size);
-        b.putShort(FrameHeaderDescriptor.FLAGS_OFFSET, (short) (keyframe ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0));
-        b.putShort(FrameHeaderDescriptor.CODEC_OFFSET, (short) FrameHeaderDescriptor.CODEC_H264);
+        final byte[] out = new byte[FrameHeaderDescriptor.LENGTH + size];
+        FrameHeaderDescriptor.write(new UnsafeBuffer(out), 0, seq * 3, seq, size,
+            keyframe ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0, FrameHeaderDescriptor.CODEC_H264, 0);
         for (int i = 0; i < size; i++) {
-            b.put(FrameHeaderDescriptor.LENGTH + i, (byte) (seq + i));
+            out[FrameHeaderDescriptor.LENGTH + i] = (byte) (seq + i);
         }
-        return b.array();
+        return out;
     }
 }
