@@ -79,7 +79,10 @@ public final class VideoLinkVerticle extends VerticleBase {
                 .maxMessagesInOutgoingQueue(Math.max(16, config.queueFrames() * 4))
                 .discardMessagesWhenOutgoingQueueFull()
                 .reconnectDelayHandler(tries -> Duration.ofMillis(Math.min(config.reconnectMaxWaitMs(), nats.backoffMs(tries)))),
-            config.role() == VideoLinkConfig.Role.EDGE ? this::edgeConnected : this::originConnected);
+            config.role() == VideoLinkConfig.Role.EDGE ? this::edgeConnected : this::originConnected,
+            // The telemetry bridge's connection to the same server reports NATS coming and going;
+            // this one's state is in /health (video) and /metrics (sdr_video_link_*).
+            false);
         registerLinkMeters(registry, stats);
         if (config.role() == VideoLinkConfig.Role.EDGE) {
             final Map<String, StreamStats> streamStats = new LinkedHashMap<>();
@@ -110,7 +113,7 @@ public final class VideoLinkVerticle extends VerticleBase {
             announceTimer = vertx.setPeriodic(config.announceIntervalMs(), id -> announce());
         }
         link.start();
-        LOG.log(System.Logger.Level.INFO, "video over NATS: role=" + config.role().name().toLowerCase(Locale.ROOT)
+        LOG.log(System.Logger.Level.DEBUG, "video over NATS: role=" + config.role().name().toLowerCase(Locale.ROOT)
             + ", streams=" + config.streams() + " on " + config.subjectPrefix() + ".<stream>, url=" + nats.url());
         return Future.succeededFuture();
     }

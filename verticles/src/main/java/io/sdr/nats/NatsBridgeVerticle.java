@@ -55,7 +55,7 @@ public final class NatsBridgeVerticle extends VerticleBase {
             subscribe(conn);
             return "relaying " + config.subjects()
                 + (config.required() ? " (nats.required: /health degraded while NATS is away)" : "");
-        });
+        }, true);
         link.start();
         // Nothing logged yet: the first line says whether NATS was there (connected, or not reachable and why).
         return Future.succeededFuture();

@@ -38,6 +38,7 @@ public final class NatsLink implements AutoCloseable {
     private final NatsStats stats;
     private final OnConnect onConnect;
     private final OutageLog outages;
+    private final boolean reportsOutages;
     private final Options options;
     private volatile Connection connection;
     private volatile boolean stopped;
@@ -48,9 +49,13 @@ public final class NatsLink implements AutoCloseable {
      * @param name   the connection's name on the NATS server ({@code sdr-transport}, {@code sdr-transport-video})
      * @param paused what stops while NATS is away, for the log ("telemetry from NATS")
      * @param tune   further options for this connection (buffer limits, discard policy)
+     * @param reportsOutages whether this link's outages and arrivals are logged at INFO/WARNING; a second
+     *               connection to the same server (video beside telemetry) logs them at DEBUG, so a
+     *               user whose NATS is away reads one line about it, not one per connection
      */
     public NatsLink(final NatsConfig config, final String name, final String paused, final NatsStats stats,
-                    final UnaryOperator<Options.Builder> tune, final OnConnect onConnect) {
+                    final UnaryOperator<Options.Builder> tune, final OnConnect onConnect, final boolean reportsOutages) {
+        this.reportsOutages = reportsOutages;
         this.config = config;
         this.name = name;
         this.stats = stats;
@@ -157,15 +162,15 @@ public final class NatsLink implements AutoCloseable {
         }
     }
 
-    private static void info(final String line) {
+    private void info(final String line) {
         if (line != null) {
-            LOG.log(System.Logger.Level.INFO, line);
+            LOG.log(reportsOutages ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, line);
         }
     }
 
-    private static void warn(final String line) {
+    private void warn(final String line) {
         if (line != null) {
-            LOG.log(System.Logger.Level.WARNING, line);
+            LOG.log(reportsOutages ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, line);
         }
     }
 
