@@ -117,6 +117,9 @@ public final class LoadCommand implements Callable<Integer> {
     int edges;
     @Option(names = "--nats-server", description = "with --edges: the nats-server executable (default ${DEFAULT-VALUE})")
     String natsServer = "nats-server";
+    @Option(names = "--nats-conf", description = "with --edges: the nats.conf whose max_payload, write_deadline and max_pending "
+        + "the tool's nats-server uses (default ${DEFAULT-VALUE})")
+    Path natsConf = Path.of("conf/nats.conf");
 
     @Option(names = "--label", description = "scenario name in the output")
     String label = "";
@@ -200,6 +203,9 @@ public final class LoadCommand implements Callable<Integer> {
         if (edges > 0 && (peer != null || url != null || stalled > 0 || slow > 0 || joiners > 0)) {
             return "--edges starts the origin, the edges and nats-server itself, with healthy viewers only: not with --peer, --url, "
                 + "--stalled, --slow or --joiners";
+        }
+        if (edges > 0 && !Files.isRegularFile(natsConf)) {
+            return "--nats-conf=" + natsConf + ": not found (run from the repository root, or give --nats-conf)";
         }
         if (edges > 0 && (rounds < 1 || rounds > 10)) {
             return "--rounds=" + rounds + ": must be in [1, 10]";

@@ -98,7 +98,7 @@ final class LoadRun {
                 final JsonObject overrides = serverOverrides();
                 if (legEdges >= 0) {
                     // Both legs of an edge run have the nats-server, so the origin alone differs only by its uplink.
-                    nats = NatsProcess.start(o.natsServer, tempDir, Path.of(System.getProperty("java.io.tmpdir"))
+                    nats = NatsProcess.start(o.natsServer, o.natsConf, tempDir, Path.of(System.getProperty("java.io.tmpdir"))
                         .resolve("sdr-load-nats-" + ProcessHandle.current().pid() + legName + ".log"));
                     result.put("nats_server", new JsonObject().put("pid", nats.pid()).put("log", nats.log.toString()));
                     if (!nats.awaitReady(Duration.ofSeconds(30))) {
@@ -180,7 +180,7 @@ final class LoadRun {
             final long windowEndNs = System.nanoTime();
             clients.endWindow();
             final JsonObject edgeFigures = edges == null ? null
-                : edges.endWindow((System.nanoTime() - windowStartNs) / 1e9, o.fps, feeder.framesWritten() - framesBefore);
+                : edges.endWindow((windowEndNs - windowStartNs) / 1e9, o.fps, feeder.framesWritten() - framesBefore);
             sampler.shutdownNow();
             sampler.awaitTermination(2, TimeUnit.SECONDS);
             sample(samples, pid, windowStartNs);

@@ -11,12 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code --edges}: a {@code nats-server} child process between the origin and its edges, with the
  * limits of the shipped {@code conf/nats.conf} that matter to frames (max_payload, max_pending,
- * write_deadline) but no JetStream (nothing here is stored), on loopback and free ports, its output
- * in a log file. Stopped by its own PID ({@link StoppedOnExit}).
+ * write_deadline: read from that file, which owns them) but no JetStream (nothing here is stored),
+ * on loopback and free ports, its output in a log file. Stopped by its own PID ({@link StoppedOnExit}).
  */
 final class NatsProcess implements AutoCloseable {
     private final Process process;
@@ -33,16 +35,30 @@ final class NatsProcess implements AutoCloseable {
         this.stopper = new StoppedOnExit(process, "nats-server");
     }
 
-    static NatsProcess start(final String binary, final Path dir, final Path log) throws IOException {
+    static NatsProcess start(final String binary, final Path shippedConf, final Path dir, final Path log) throws IOException {
         final int port = ServerProcess.freePort();
         final int monitorPort = ServerProcess.freePort();
         final Path conf = dir.resolve("nats.conf");
-        Files.writeString(conf, "max_payload: 8MB\nwrite_deadline: \"2s\"\nmax_pending: 64MB\n");
+        Files.writeString(conf, frameLimits(shippedConf));
         final List<String> command = List.of(binary, "-c", conf.toString(), "-a", "127.0.0.1",
             "-p", Integer.toString(port), "-m", Integer.toString(monitorPort));
         final Process process = new ProcessBuilder(command).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
         return new NatsProcess(process, port, monitorPort, log);
+    }
+
+    /** The max_payload, write_deadline and max_pending lines of {@code shippedConf}; all three must be there. */
+    static String frameLimits(final Path shippedConf) throws IOException {
+        final String text = Files.readString(shippedConf);
+        final StringBuilder out = new StringBuilder();
+        for (final String key : List.of("max_payload", "write_deadline", "max_pending")) {
+            final Matcher m = Pattern.compile("(?m)^\\s*" + key + "\\s*[:=].*$").matcher(text);
+            if (!m.find()) {
+                throw new IOException(shippedConf + " has no " + key + " line: the edge run uses that file's frame limits");
+            }
+            out.append(m.group().trim()).append('\n');
+        }
+        return out.toString();
     }
 
     String url() {

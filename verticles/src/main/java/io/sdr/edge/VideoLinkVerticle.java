@@ -32,7 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Frames between hosts over NATS core, on a connection of its own ({@code sdr-transport-video}):
+ * Frames between hosts over NATS core, on a connection of its own ({@code sdr-transport-origin} or {@code sdr-transport-edge}):
  *
  * <pre>
  *   origin: ring poller -> frames.S -> FrameUplink --sdr.video.S--> nats-server --+--> edge 1: EdgeFeed -> frames.S -> WebSocket groups

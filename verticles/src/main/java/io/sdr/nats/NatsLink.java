@@ -46,7 +46,7 @@ public final class NatsLink implements AutoCloseable {
     private Thread connector;
 
     /**
-     * @param name   the connection's name on the NATS server ({@code sdr-transport}, {@code sdr-transport-video})
+     * @param name   the connection's name on the NATS server ({@code sdr-transport}; the video link: {@code sdr-transport-origin}, {@code sdr-transport-edge})
      * @param paused what stops while NATS is away, for the log ("telemetry from NATS")
      * @param tune   further options for this connection (buffer limits, discard policy)
      * @param reportsOutages whether this link's outages and arrivals are logged at INFO/WARNING; a second
