@@ -191,8 +191,10 @@ final class FoxgloveClient {
             }
             FoxgloveChannels.Channel channel = channels.telemetry(message.subject());
             if (channel == null) {
-                channel = channels.addTelemetry(message.subject());
+                channel = channels.addTelemetry(message.subject(),
+                    removed -> control.sendText(FoxgloveProtocol.unadvertise(List.of(removed.id())), false));
                 if (channel == null) {
+                    metrics.foxgloveChannelsFull.increment();
                     return false;
                 }
                 control.sendText(FoxgloveProtocol.advertise(List.of(new FoxgloveProtocol.Channel(channel.id(),

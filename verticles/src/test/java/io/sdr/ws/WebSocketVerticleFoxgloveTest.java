@@ -195,6 +195,76 @@ class WebSocketVerticleFoxgloveTest {
         }
     }
 
+    @Test
+    void shouldUnadvertiseTheLeastRecentlyActiveSubjectWhenANewOneNeedsItsChannel(final Vertx vertx) throws Exception {
+        final Path ring = dir.resolve("frames");
+        Files.createFile(ring);
+        final int port = freePort();
+        deploy(vertx, conf(ring, port));
+        final FoxViewer fox = FoxViewer.connect(client(vertx), ws(port, "/foxglove").addSubProtocol("foxglove.sdk.v1"));
+        eventually("the subscribed subject advertised", () -> {
+            publish(vertx, "t.keep", "{\"v\":1}");
+            return fox.topics.containsKey("t.keep");
+        });
+        fox.subscribe(1, fox.topics.get("t.keep"));
+        // The video channel, t.keep and these fill the connection's channels exactly. Published a
+        // batch at a time (a burst beyond the group's pending bound is dropped), so the first
+        // batch is the least recently active.
+        final int fill = FoxgloveClient.MAX_CHANNELS - 2;
+        final int batch = 256;
+        for (int from = 0; from < fill; from += batch) {
+            final int to = Math.min(fill, from + batch);
+            final int first = from;
+            eventually("subjects t." + from + " to t." + (to - 1) + " advertised", () -> {
+                boolean all = true;
+                for (int i = first; i < to; i++) {
+                    if (!fox.topics.containsKey("t." + i)) {
+                        publish(vertx, "t." + i, "{\"i\":" + i + "}");
+                        all = false;
+                    }
+                }
+                return all;
+            });
+        }
+        assertEquals(List.of(), fox.unadvertised, "nothing unadvertised below the bound");
+        final java.util.Map<Integer, String> firstBatch = new java.util.HashMap<>();
+        for (int i = 0; i < batch; i++) {
+            firstBatch.put(fox.topics.get("t." + i), "t." + i);
+        }
+        final int keep = fox.topics.get("t.keep");
+
+        eventually("t.new advertised", () -> {
+            publish(vertx, "t.new", "{\"new\":true}");
+            return fox.topics.containsKey("t.new");
+        });
+        assertEquals(1, fox.unadvertised.size(), "one channel gave way: " + fox.unadvertised);
+        final int removed = fox.unadvertised.get(0);
+        assertTrue(firstBatch.containsKey(removed), "a subject of the least recently active batch gave way, not channel " + removed);
+        final String gone = firstBatch.get(removed);
+        assertEquals(null, fox.topics.get(gone));
+        // The order on the wire: the unadvertise before the advertise that took the place.
+        final List<String> ops = fox.texts.stream().map(t -> t.getString("op")).toList();
+        assertEquals(List.of("unadvertise", "advertise"), ops.subList(ops.size() - 2, ops.size()));
+
+        // The subscribed subject kept its channel and its messages.
+        eventually("t.keep still delivered", () -> {
+            publish(vertx, "t.keep", "{\"v\":2}");
+            return fox.payloads(1).contains("{\"v\":2}");
+        });
+        assertEquals(keep, fox.topics.get("t.keep").intValue());
+        // A subscribe to the unadvertised channel is an error, not a crash; the subject that left comes back with a new channel.
+        fox.subscribe(2, removed);
+        eventually("a status error for the unadvertised channel", () -> fox.texts.stream().anyMatch(t -> "status".equals(t.getString("op"))
+            && t.getString("message").contains("unknown channel: channelId=" + removed)));
+        eventually(gone + " advertised again", () -> {
+            publish(vertx, gone, "{\"back\":true}");
+            return fox.topics.containsKey(gone);
+        });
+        assertTrue(fox.topics.get(gone) > removed, "a new channel id");
+        assertEquals(2, fox.unadvertised.size());
+        fox.socket.close();
+    }
+
     private static void publish(final Vertx vertx, final String subject, final String json) {
         vertx.eventBus().publish(Addresses.TELEMETRY, Telemetry.encode(subject, json.getBytes(StandardCharsets.UTF_8), System.nanoTime()));
     }
@@ -203,13 +273,16 @@ class WebSocketVerticleFoxgloveTest {
     private static final class FoxViewer {
         final List<JsonObject> texts = new CopyOnWriteArrayList<>();
         final List<byte[]> binaries = new CopyOnWriteArrayList<>();
+        /** The channels advertised and not unadvertised since: topic to channel id. */
+        final java.util.Map<String, Integer> topics = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<Integer> unadvertised = new CopyOnWriteArrayList<>();
         WebSocket socket;
         volatile Short closeCode;
         volatile boolean closed;
 
         static FoxViewer connect(final WebSocketClient client, final WebSocketConnectOptions options) {
             final FoxViewer viewer = new FoxViewer();
-            viewer.socket = await(client.webSocket().textMessageHandler(text -> viewer.texts.add(new JsonObject(text)))
+            viewer.socket = await(client.webSocket().textMessageHandler(viewer::onText)
                 .binaryMessageHandler(buffer -> viewer.binaries.add(buffer.getBytes()))
                 .closeHandler(v -> {
                     try {
@@ -221,6 +294,19 @@ class WebSocketVerticleFoxgloveTest {
                 })
                 .connect(options));
             return viewer;
+        }
+
+        private void onText(final String text) {
+            final JsonObject json = new JsonObject(text);
+            if ("advertise".equals(json.getString("op"))) {
+                json.getJsonArray("channels").forEach(c -> topics.put(((JsonObject) c).getString("topic"), ((JsonObject) c).getInteger("id")));
+            } else if ("unadvertise".equals(json.getString("op"))) {
+                for (final Object id : json.getJsonArray("channelIds")) {
+                    unadvertised.add((Integer) id);
+                    topics.values().remove(id);
+                }
+            }
+            texts.add(json);
         }
 
         /** The advertised channel of {@code topic}, or null. */
