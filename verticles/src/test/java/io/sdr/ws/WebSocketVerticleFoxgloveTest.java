@@ -55,7 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * byte for byte in a CompressedVideo behind this client's subscription id, gapless, starting at a
  * keyframe; an unsubscribe stops it; every per-client head and frame slice is released (the class
  * fails on a leak). And the access rules of {@code /stream/ws} hold on {@code /foxglove}: tokens,
- * the streams and subjects they grant, per-address slots (shared with SDR viewers), token expiry.
+ * the streams and subjects they grant, per-address slots (shared with SDR viewers), token expiry,
+ * the size and rate limits on client messages.
  */
 @ExtendWith(VertxExtension.class)
 @io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
@@ -140,7 +141,8 @@ class WebSocketVerticleFoxgloveTest {
             final int port = freePort();
             final JsonObject conf = authConf(ring, port);
             conf.getJsonObject("streams").put("aux", new JsonObject().put("path", aux.toString()));
-            conf.getJsonObject("websocket").put("maxClientsPerAddress", 2);
+            conf.getJsonObject("websocket").put("maxClientsPerAddress", 2)
+                .put("clientMessagesPerSecond", 20).put("clientMessageBurst", 40);
             deploy(vertx, conf);
             feeder.awaitWritten(25);
             final WebSocketClient client = client(vertx);
@@ -192,6 +194,18 @@ class WebSocketVerticleFoxgloveTest {
                 .addHeader("Authorization", "Bearer " + shortLived).addSubProtocol("foxglove.sdk.v1"));
             eventually("closed at the token's expiry", () -> expiring.closed);
             assertEquals(Short.valueOf((short) 4401), expiring.closeCode, "the token-expired close code");
+
+            // The size and rate limits on client messages: 1009 and 1008, as on /stream/ws.
+            final FoxViewer big = FoxViewer.connect(client, ws(port, "/foxglove?token=" + robot1).addSubProtocol("foxglove.sdk.v1"));
+            big.socket.writeTextMessage("{\"op\":\"subscribe\",\"subscriptions\":[],\"pad\":\"" + "x".repeat(70_000) + "\"}");
+            eventually("closed for a message over maxClientMessageBytes", () -> big.closed);
+            assertEquals(Short.valueOf((short) 1009), big.closeCode);
+            final FoxViewer flooder = FoxViewer.connect(client, ws(port, "/foxglove?token=" + robot1).addSubProtocol("foxglove.sdk.v1"));
+            for (int i = 0; i < 200; i++) {
+                flooder.socket.writeTextMessage("{\"op\":\"unsubscribe\",\"subscriptionIds\":[]}");
+            }
+            eventually("closed for exceeding the message rate", () -> flooder.closed);
+            assertEquals(Short.valueOf((short) 1008), flooder.closeCode);
         }
     }
 
