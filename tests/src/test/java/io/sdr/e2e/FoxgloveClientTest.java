@@ -24,7 +24,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static io.sdr.e2e.E2eKit.Child;
-import static io.sdr.e2e.E2eKit.NatsPublisher;
+import static io.sdr.e2e.E2eKit.PeriodicPublisher;
 import static io.sdr.e2e.E2eKit.eventually;
 import static io.sdr.e2e.E2eKit.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
@@ -61,8 +61,7 @@ class FoxgloveClientTest {
     private static Child nats;
     private static Child server;
     private static int port;
-    private static Thread publisher;
-    private static volatile boolean publishing = true;
+    private static PeriodicPublisher publisher;
 
     @BeforeAll
     static void startStack() throws Exception {
@@ -87,33 +86,18 @@ class FoxgloveClientTest {
             return health != null && health.getJsonObject("nats") != null
                 && "connected".equals(health.getJsonObject("nats").getString("status")) && health.getLong("shm_seq", 0L) > 30;
         });
-        publisher = new Thread(() -> publishTelemetry(natsPort), "telemetry-publisher");
-        publisher.setDaemon(true);
-        publisher.start();
-    }
-
-    /** A JSON value, a binary one and a plain-text one, five times a second, until the class is done. */
-    private static void publishTelemetry(final int natsPort) {
-        try (NatsPublisher publisher = new NatsPublisher(natsPort)) {
-            for (long n = 0; publishing; n++) {
-                publisher.publish(JSON_SUBJECT, new JsonObject().put("tag", TAG).put("n", n).encode().getBytes(StandardCharsets.UTF_8));
-                publisher.publish(BINARY_SUBJECT, new byte[] {0, 1, 2, (byte) 0xff});
-                publisher.publish(TEXT_SUBJECT, "plain text".getBytes(StandardCharsets.UTF_8));
-                publisher.flush();
-                Thread.sleep(200);
-            }
-        } catch (final IOException e) {
-            System.err.println("telemetry publisher stopped: " + e);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // A JSON value, a binary one and a plain-text one, five times a second, until the class is done.
+        publisher = new PeriodicPublisher(natsPort, 200, (nats, n) -> {
+            nats.publish(JSON_SUBJECT, new JsonObject().put("tag", TAG).put("n", n).encode().getBytes(StandardCharsets.UTF_8));
+            nats.publish(BINARY_SUBJECT, new byte[] {0, 1, 2, (byte) 0xff});
+            nats.publish(TEXT_SUBJECT, "plain text".getBytes(StandardCharsets.UTF_8));
+        });
     }
 
     @AfterAll
     static void stopStack() throws InterruptedException {
-        publishing = false;
         if (publisher != null) {
-            publisher.join(5000);
+            publisher.close();
         }
         for (final Child child : new Child[] {server, nats}) {
             if (child != null) {
