@@ -74,10 +74,11 @@ class DeploymentFilesTest {
         final JsonObject server = servers.getJsonObject(servers.fieldNames().iterator().next());
         assertEquals(new JsonArray().add(":18080"), server.getJsonArray("listen"));
         final Map<String, Route> routes = routesByPath(server.getJsonArray("routes"));
-        assertEquals(Set.of("/stream/*", "/viewer", "/viewer/*", "/assets/*", "/configs/*", "/socket.io/*", "/rosbridge/*", "*"),
+        assertEquals(Set.of("/stream/*", "/foxglove", "/viewer", "/viewer/*", "/assets/*", "/configs/*", "/socket.io/*", "/rosbridge/*", "*"),
             routes.keySet(), "routes: " + routes);
         assertEquals(List.of("dns-a transport-edge:8082 every 5 s"), routes.get("/stream/*").upstreams,
             "viewers' streams go to every server the name resolves to (the scaled edges)");
+        assertEquals(routes.get("/stream/*").upstreams, routes.get("/foxglove").upstreams, "Foxglove viewers go where viewers stream from");
         assertTrue(server.encode().contains("\"policy\":\"least_conn\""),
             "long-lived WebSockets are spread by least connections");
         assertEquals(List.of("10.1.2.3:8081"), routes.get("/viewer/*").upstreams);

@@ -387,4 +387,43 @@ final class E2eKit {
             socket.close();
         }
     }
+
+    /** One round of a {@link PeriodicPublisher}: {@code round} counts from 0. */
+    @FunctionalInterface
+    interface PublishRound {
+        void publish(NatsPublisher nats, long round) throws IOException;
+    }
+
+    /**
+     * Telemetry that keeps coming, as from a robot: a round of messages every {@code periodMs} on a
+     * daemon thread (each round flushed, so the server has it), until closed.
+     */
+    static final class PeriodicPublisher implements AutoCloseable {
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        PeriodicPublisher(final int natsPort, final long periodMs, final PublishRound round) {
+            thread = new Thread(() -> {
+                try (NatsPublisher nats = new NatsPublisher(natsPort)) {
+                    for (long n = 0; running; n++) {
+                        round.publish(nats, n);
+                        nats.flush();
+                        Thread.sleep(periodMs);
+                    }
+                } catch (final IOException e) {
+                    System.err.println("telemetry publisher stopped: " + e);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "telemetry-publisher");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join(5000);
+        }
+    }
 }
