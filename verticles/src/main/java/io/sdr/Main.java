@@ -1,9 +1,9 @@
 package io.sdr;
 
-import io.sdr.cli.BusCommand;
+import io.sdr.cli.bus.BusCommand;
 import io.sdr.config.ConfigException;
-import io.sdr.encode.EncodersCommand;
-import io.sdr.security.TokenCommand;
+import io.sdr.cli.EncodersCommand;
+import io.sdr.cli.TokenCommand;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package io.sdr;
 
-import io.sdr.bridge.BridgeConfig;
-import io.sdr.bridge.BridgeVerticle;
+import io.sdr.busbridge.BridgeConfig;
+import io.sdr.busbridge.BridgeVerticle;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.sdr.config.EnvOverrides;

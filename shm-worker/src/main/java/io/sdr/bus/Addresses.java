@@ -20,7 +20,7 @@ public final class Addresses {
     /** {@link Telemetry} relayed from NATS, pre-encoded as WebSocket messages. */
     public static final String TELEMETRY = "telemetry";
 
-    // ---- inspection over the TCP event-bus bridge (JSON only; see io.sdr.bridge) ---------------
+    // ---- inspection over the TCP event-bus bridge (JSON only; see io.sdr.busbridge) ---------------
 
     private static final String FRAMES_PREFIX = "frames.";
     private static final String INSPECT_PREFIX = "inspect.";

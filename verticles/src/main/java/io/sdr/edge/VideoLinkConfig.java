@@ -2,7 +2,7 @@ package io.sdr.edge;
 
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
-import io.sdr.nats.SubjectPattern;
+import io.sdr.bus.SubjectPattern;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;

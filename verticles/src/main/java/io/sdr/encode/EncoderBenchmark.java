@@ -15,7 +15,7 @@ import java.util.Locale;
  * the pattern excluded) and the cores a real-time stream at the target rate would need. A
  * measurement tool (the {@code encoders --bench} command), not a test: nothing is asserted.
  */
-final class EncoderBenchmark {
+public final class EncoderBenchmark {
     private static final int WARMUP_FRAMES = 30;
 
     private final PrintWriter out;
@@ -24,7 +24,7 @@ final class EncoderBenchmark {
     private final int threads;
     private final int bitrateKbps;
 
-    EncoderBenchmark(final PrintWriter out, final int frames, final int fps, final int threads, final int bitrateKbps) {
+    public EncoderBenchmark(final PrintWriter out, final int frames, final int fps, final int threads, final int bitrateKbps) {
         this.out = out;
         this.frames = Math.max(10, frames);
         this.fps = fps;
@@ -32,14 +32,14 @@ final class EncoderBenchmark {
         this.bitrateKbps = bitrateKbps;
     }
 
-    void run(final List<EncodersCommand.Probe> encoders, final List<String> sizes) {
+    public void run(final List<EncoderProbe> encoders, final List<String> sizes) {
         out.println();
         out.printf(Locale.ROOT, "benchmark: %d frames of the test pattern per run, %d kbps, gop %d, threads %s, unpaced%n",
             frames, bitrateKbps, 2 * fps, threads == 0 ? "auto" : Integer.toString(threads));
         out.printf(Locale.ROOT, "  %-14s %-10s %9s %8s %8s %8s %10s %9s%n",
             "encoder", "size", "fps", "p50 ms", "p99 ms", "max ms", "cpu cores", "cores@" + fps);
         out.flush();
-        for (final EncodersCommand.Probe encoder : encoders) {
+        for (final EncoderProbe encoder : encoders) {
             for (final String size : sizes) {
                 final int x = size.indexOf('x');
                 if (x <= 0) {
@@ -56,7 +56,7 @@ final class EncoderBenchmark {
         }
     }
 
-    private void measure(final EncodersCommand.Probe probe, final int width, final int height) {
+    private void measure(final EncoderProbe probe, final int width, final int height) {
         final EncoderConfig config = EncoderConfig.from(new JsonObject().put("codec", probe.codec()).put("fps", fps)
             .put("bitrateKbps", bitrateKbps).put("threads", threads).put("width", width).put("height", height));
         final Picture picture = new Picture(width, height);

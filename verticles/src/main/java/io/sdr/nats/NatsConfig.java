@@ -1,5 +1,6 @@
 package io.sdr.nats;
 
+import io.sdr.bus.SubjectPattern;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.vertx.core.json.JsonObject;

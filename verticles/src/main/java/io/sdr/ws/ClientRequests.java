@@ -1,6 +1,6 @@
 package io.sdr.ws;
 
-import io.sdr.nats.SubjectPattern;
+import io.sdr.bus.SubjectPattern;
 
 import java.time.Instant;
 import java.util.ArrayList;

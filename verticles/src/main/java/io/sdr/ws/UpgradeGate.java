@@ -1,6 +1,6 @@
 package io.sdr.ws;
 
-import io.sdr.nats.SubjectPattern;
+import io.sdr.bus.SubjectPattern;
 import io.sdr.security.AccessControl;
 import io.sdr.security.Grants;
 import io.sdr.security.SecurityMetrics;

@@ -3,7 +3,7 @@ package io.sdr.ws;
 import io.netty.buffer.ByteBuf;
 import io.sdr.bus.Frame;
 import io.sdr.bus.Telemetry;
-import io.sdr.nats.SubjectPattern;
+import io.sdr.bus.SubjectPattern;
 
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.sdr.encode;
 
+import io.sdr.cli.EncodersCommand;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

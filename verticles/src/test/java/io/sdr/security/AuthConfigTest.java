@@ -1,5 +1,6 @@
 package io.sdr.security;
 
+import io.sdr.cli.TokenCommand;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.sdr.config.EnvOverrides;

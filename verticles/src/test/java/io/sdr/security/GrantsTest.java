@@ -1,6 +1,6 @@
 package io.sdr.security;
 
-import io.sdr.nats.SubjectPattern;
+import io.sdr.bus.SubjectPattern;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

@@ -119,7 +119,7 @@ class ClientMessageFuzzTest {
                 final String json = new JsonObject().put("subscribe", new JsonArray(new ArrayList<>(patterns))).encode();
                 final ClientRequest request = ClientRequest.parse(json);
                 checkRequest(json, request);
-                final boolean allValid = patterns.stream().allMatch(p -> io.sdr.nats.SubjectPattern.parse(p) != null);
+                final boolean allValid = patterns.stream().allMatch(p -> io.sdr.bus.SubjectPattern.parse(p) != null);
                 assertEquals(allValid && count <= ClientRequest.MAX_PATTERNS, request.isValid(), json);
                 if (request.isValid()) {
                     assertEquals(ClientRequest.Kind.SUBSCRIBE, request.kind(), json);

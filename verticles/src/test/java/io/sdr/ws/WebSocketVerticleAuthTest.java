@@ -3,7 +3,7 @@ package io.sdr.ws;
 import io.sdr.bus.Addresses;
 import io.sdr.bus.Telemetry;
 import io.sdr.ring.RingWriter;
-import io.sdr.security.TokenCommand;
+import io.sdr.cli.TokenCommand;
 import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;

@@ -1,9 +1,0 @@
-package io.sdr.cli;
-
-import picocli.CommandLine.Option;
-
-/** {@code -h/--help} on every {@code bus} command. */
-final class HelpOption {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
-    boolean help;
-}
