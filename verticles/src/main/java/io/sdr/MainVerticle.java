@@ -1,5 +1,6 @@
 package io.sdr;
 
+import io.sdr.metrics.SharedState;
 import io.sdr.busbridge.BridgeConfig;
 import io.sdr.busbridge.BridgeVerticle;
 import io.sdr.config.ConfigException;
@@ -21,7 +22,6 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +37,12 @@ import java.util.List;
  * twice, two encoders would fight over the ring.
  */
 public final class MainVerticle extends VerticleBase {
+    /** What one instance deploys for all (-instances N): the pollers, encoder and video link. */
+    private static final SharedState.Kind<Deployed> SINGLETONS = SharedState.kind("sdr.main", id -> new Deployed());
+
+    private static final class Deployed implements io.vertx.core.shareddata.Shareable {
+    }
+
     private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
     static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge",
         VideoLinkConfig.SECTION);
@@ -58,8 +64,7 @@ public final class MainVerticle extends VerticleBase {
                 c -> io.sdr.bus.BufferLeaks.count())
             .description("Pooled buffers garbage-collected without their last release (Netty's leak detector)")
             .register(io.sdr.metrics.Metrics.registry(vertx));
-        final LocalMap<String, Boolean> deployed = vertx.sharedData().getLocalMap("sdr.main");
-        if (deployed.putIfAbsent("pollers", Boolean.TRUE) == null) {
+        if (SINGLETONS.add(vertx, "pollers", new Deployed())) {
             for (final JsonObject poller : plan.pollers) {
                 deployments.add(vertx.deployVerticle(RingPollerVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(poller)));

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.micrometer.backends.BackendRegistries;
 
@@ -14,7 +13,7 @@ import io.vertx.micrometer.backends.BackendRegistries;
  * every verticle of this Vert.x instance (embedded use, tests).
  */
 public final class Metrics {
-    private static final String MAP = "sdr.metrics";
+    private static final SharedState.Kind<Holder> KIND = SharedState.kind("sdr.metrics", id -> new Holder());
 
     private Metrics() {
     }
@@ -28,15 +27,6 @@ public final class Metrics {
         if (backend instanceof PrometheusMeterRegistry) {
             return (PrometheusMeterRegistry) backend;
         }
-        final LocalMap<String, Holder> map = vertx.sharedData().getLocalMap(MAP);
-        Holder holder = map.get("registry");
-        if (holder == null) {
-            final Holder fresh = new Holder();
-            holder = map.putIfAbsent("registry", fresh);
-            if (holder == null) {
-                holder = fresh;
-            }
-        }
-        return holder.registry;
+        return KIND.of(vertx, "registry").registry;
     }
 }

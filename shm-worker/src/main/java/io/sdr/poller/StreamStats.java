@@ -1,11 +1,10 @@
 package io.sdr.poller;
 
+import io.sdr.metrics.SharedState;
 import io.sdr.ring.RingCounters;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,7 +13,7 @@ import java.util.List;
  * any thread. One per stream per Vert.x instance, found by name.
  */
 public final class StreamStats implements Shareable {
-    private static final String MAP = "sdr.streams";
+    private static final SharedState.Kind<StreamStats> KIND = SharedState.kind("sdr.streams", StreamStats::new);
 
     private final String stream;
     private volatile String path = "";
@@ -30,15 +29,11 @@ public final class StreamStats implements Shareable {
     }
 
     public static StreamStats of(final Vertx vertx, final String stream) {
-        final LocalMap<String, StreamStats> map = vertx.sharedData().getLocalMap(MAP);
-        final StreamStats fresh = new StreamStats(stream);
-        final StreamStats existing = map.putIfAbsent(stream, fresh);
-        return existing != null ? existing : fresh;
+        return KIND.of(vertx, stream);
     }
 
     public static List<StreamStats> all(final Vertx vertx) {
-        final LocalMap<String, StreamStats> map = vertx.sharedData().getLocalMap(MAP);
-        return new ArrayList<>(map.values());
+        return KIND.all(vertx);
     }
 
     /** @param path where the frames come from: the ring file, or {@code nats:SUBJECT} on an edge */

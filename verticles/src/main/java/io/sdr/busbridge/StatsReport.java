@@ -111,7 +111,7 @@ final class StatsReport {
             .put("frame_seq", stats.lastFrameSeq())
             .put("last_frame_age_ms", age < 0 ? null : age)
             .put("frames_lost", stats.counters().framesLost())
-            .put("clients", server.clientsOf(stream).get())
+            .put("clients", server.clientsOf(stream))
             .put("frames_sent", count("sdr.ws.frames.sent", stream, null, null))
             .put("dropped", new JsonObject()
                 .put(ClientSession.DropReason.LAGGING.tag, count("sdr.ws.frames.dropped", stream, "reason", ClientSession.DropReason.LAGGING.tag))

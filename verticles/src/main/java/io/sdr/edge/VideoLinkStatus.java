@@ -1,8 +1,8 @@
 package io.sdr.edge;
 
+import io.sdr.metrics.SharedState;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
 import java.util.Locale;
@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /** What /health says of the video link: the role, and on an edge the origin's last announcement. Thread-safe. */
 public final class VideoLinkStatus implements Shareable {
-    private static final String MAP = "sdr.video";
+    private static final SharedState.Kind<VideoLinkStatus> KIND = SharedState.kind("sdr.video", id -> new VideoLinkStatus());
 
     final AtomicLong keyframeRequests = new AtomicLong();
     private volatile VideoLinkConfig.Role role = VideoLinkConfig.Role.OFF;
@@ -19,10 +19,7 @@ public final class VideoLinkStatus implements Shareable {
     private volatile long lastAnnouncementNs;
 
     public static VideoLinkStatus of(final Vertx vertx) {
-        final LocalMap<String, VideoLinkStatus> map = vertx.sharedData().getLocalMap(MAP);
-        final VideoLinkStatus fresh = new VideoLinkStatus();
-        final VideoLinkStatus existing = map.putIfAbsent("status", fresh);
-        return existing != null ? existing : fresh;
+        return KIND.of(vertx, "status");
     }
 
     void role(final VideoLinkConfig.Role role, final String subjectPrefix) {

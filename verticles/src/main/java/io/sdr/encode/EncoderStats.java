@@ -1,12 +1,11 @@
 package io.sdr.encode;
 
+import io.sdr.metrics.SharedState;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (and the keyframe-request consumer), read by any thread. One per stream per Vert.x instance.
  */
 public final class EncoderStats implements Shareable {
-    private static final String MAP = "sdr.encoders";
+    private static final SharedState.Kind<EncoderStats> KIND = SharedState.kind("sdr.encoders", EncoderStats::new);
 
     /** Where the encoder is in its life. */
     public enum State { STARTING, RUNNING, RETRYING, STANDBY, STOPPED }
@@ -55,16 +54,12 @@ public final class EncoderStats implements Shareable {
 
     /** The stats of {@code stream}'s encoder in this Vert.x instance (created on first use). */
     public static EncoderStats of(final Vertx vertx, final String stream) {
-        final LocalMap<String, EncoderStats> map = vertx.sharedData().getLocalMap(MAP);
-        final EncoderStats fresh = new EncoderStats(stream);
-        final EncoderStats existing = map.putIfAbsent(stream, fresh);
-        return existing != null ? existing : fresh;
+        return KIND.of(vertx, stream);
     }
 
     /** Every encoder deployed in this Vert.x instance. */
     public static List<EncoderStats> all(final Vertx vertx) {
-        final LocalMap<String, EncoderStats> map = vertx.sharedData().getLocalMap(MAP);
-        return new ArrayList<>(map.values());
+        return KIND.all(vertx);
     }
 
     // ---- written by the encoder -----------------------------------------------------------------

@@ -4,8 +4,6 @@ import io.sdr.edge.VideoLinkStatus;
 import io.sdr.encode.EncoderStats;
 import io.sdr.nats.NatsStats;
 import io.sdr.poller.StreamStats;
-import io.sdr.ws.ServerState;
-import io.sdr.ws.WebSocketConfig;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -15,6 +13,7 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -32,18 +31,35 @@ import java.util.function.Predicate;
  * others get {@code {"status": ...}} with the same status code, enough for a load balancer.
  */
 public final class HealthHandler implements Handler<RoutingContext> {
+    /**
+     * What /health reads of the viewers (the WebSocket side's {@code ServerState} implements it):
+     * an interface of ours so that health does not depend on the package that serves it.
+     */
+    public interface Viewers {
+        int clients();
+
+        int clientsOf(String stream);
+
+        /** When the server started ({@link System#nanoTime()}): uptime, and staleness before the first frame. */
+        long startNs();
+    }
+
+    /**
+     * The streams served and when one is stale.
+     *
+     * @param staleFrameMs a stream with no frame for this long makes /health 503
+     */
+    public record Served(List<String> streams, String defaultStream, long staleFrameMs) {
+    }
+
     private final Vertx vertx;
-    private final WebSocketConfig config;
-    private final ServerState state;
+    private final Served config;
+    private final Viewers state;
     private final HealthChecks checks;
     private final Predicate<RoutingContext> detailed;
 
-    public HealthHandler(final Vertx vertx, final WebSocketConfig config, final ServerState state) {
-        this(vertx, config, state, ctx -> true);
-    }
-
     /** @param detailed whether a request may see more than the status */
-    public HealthHandler(final Vertx vertx, final WebSocketConfig config, final ServerState state,
+    public HealthHandler(final Vertx vertx, final Served config, final Viewers state,
                          final Predicate<RoutingContext> detailed) {
         this.detailed = detailed;
         this.vertx = vertx;
@@ -67,7 +83,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
             .put("shm_seq", stats.lastFrameSeq())
             .put("writer_position", stats.writerPosition())
             .put("last_frame_age_ms", age < 0 ? null : age)
-            .put("clients", state.clientsOf(stream).get())
+            .put("clients", state.clientsOf(stream))
             .put("frames", stats.counters().frames())
             .put("frames_lost", stats.counters().framesLost());
         if (stats.lastError() != null) {

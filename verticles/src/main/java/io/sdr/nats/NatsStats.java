@@ -1,14 +1,14 @@
 package io.sdr.nats;
 
+import io.sdr.metrics.SharedState;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A NATS connection's state and counters (and the bridge's telemetry counters), for /health and /metrics. Thread-safe. */
 public final class NatsStats implements Shareable {
-    private static final String MAP = "sdr.nats";
+    private static final SharedState.Kind<NatsStats> KIND = SharedState.kind("sdr.nats", link -> new NatsStats());
 
     public final AtomicLong relayed = new AtomicLong();
     public final AtomicLong droppedTooLarge = new AtomicLong();
@@ -33,10 +33,7 @@ public final class NatsStats implements Shareable {
      * origin and its edges, {@code io.sdr.edge}); the telemetry counters stay 0 on the video link.
      */
     public static NatsStats of(final Vertx vertx, final String link) {
-        final LocalMap<String, NatsStats> map = vertx.sharedData().getLocalMap(MAP);
-        final NatsStats fresh = new NatsStats();
-        final NatsStats existing = map.putIfAbsent(link, fresh);
-        return existing != null ? existing : fresh;
+        return KIND.of(vertx, link);
     }
 
     void enabled(final String server, final boolean required) {

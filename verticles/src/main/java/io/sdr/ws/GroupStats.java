@@ -1,11 +1,10 @@
 package io.sdr.ws;
 
+import io.sdr.metrics.SharedState;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  * the CLI's {@code bus stats}. Written by the group's event loop, read by any thread.
  */
 public final class GroupStats implements Shareable {
-    private static final String MAP = "sdr.groups";
+    private static final SharedState.Kind<GroupStats> KIND = SharedState.kind("sdr.groups", GroupStats::new);
 
     private final String id;
     final AtomicInteger clients = new AtomicInteger();
@@ -31,23 +30,21 @@ public final class GroupStats implements Shareable {
 
     /** A new group's figures under the first free id ({@code group-1}, {@code group-2}, ...). */
     static GroupStats register(final Vertx vertx) {
-        final LocalMap<String, GroupStats> map = vertx.sharedData().getLocalMap(MAP);
         for (int n = 1; ; n++) {
             final GroupStats fresh = new GroupStats("group-" + n);
-            if (map.putIfAbsent(fresh.id, fresh) == null) {
+            if (KIND.add(vertx, fresh.id, fresh)) {
                 return fresh;
             }
         }
     }
 
     void unregister(final Vertx vertx) {
-        vertx.sharedData().<String, GroupStats>getLocalMap(MAP).remove(id, this);
+        KIND.remove(vertx, id, this);
     }
 
     /** Every deployed group of this Vert.x instance, by id. */
     public static List<GroupStats> all(final Vertx vertx) {
-        final LocalMap<String, GroupStats> map = vertx.sharedData().getLocalMap(MAP);
-        final List<GroupStats> groups = new ArrayList<>(map.values());
+        final List<GroupStats> groups = KIND.all(vertx);
         groups.sort(Comparator.comparingInt((GroupStats g) -> g.id.length()).thenComparing(g -> g.id));
         return groups;
     }

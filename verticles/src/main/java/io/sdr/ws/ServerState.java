@@ -1,7 +1,8 @@
 package io.sdr.ws;
 
+import io.sdr.health.HealthHandler;
+import io.sdr.metrics.SharedState;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,8 +10,8 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** State every client group of one Vert.x instance shares: the connection count and the start time. */
-public final class ServerState implements Shareable {
-    private static final String MAP = "sdr.server";
+public final class ServerState implements Shareable, HealthHandler.Viewers {
+    private static final SharedState.Kind<ServerState> KIND = SharedState.kind("sdr.server", id -> new ServerState());
 
     private final AtomicInteger clients = new AtomicInteger();
     private final ConcurrentMap<String, AtomicInteger> clientsByStream = new ConcurrentHashMap<>();
@@ -18,10 +19,7 @@ public final class ServerState implements Shareable {
     private final long startNs = System.nanoTime();
 
     public static ServerState of(final Vertx vertx) {
-        final LocalMap<String, ServerState> map = vertx.sharedData().getLocalMap(MAP);
-        final ServerState fresh = new ServerState();
-        final ServerState existing = map.putIfAbsent("state", fresh);
-        return existing != null ? existing : fresh;
+        return KIND.of(vertx, "state");
     }
 
     /** Takes a connection slot; false when {@code max} are taken. */
@@ -57,12 +55,13 @@ public final class ServerState implements Shareable {
         clientsByAddress.computeIfPresent(address, (a, count) -> count <= 1 ? null : count - 1);
     }
 
-    public int clientsOfAddress(final String address) {
-        return clientsByAddress.getOrDefault(address, 0);
+    @Override
+    public int clientsOf(final String stream) {
+        return counterOf(stream).get();
     }
 
     /** Live clients of one stream, across groups; the counter is created on first use. Read-only to callers: {@link Slot} counts. */
-    public AtomicInteger clientsOf(final String stream) {
+    AtomicInteger counterOf(final String stream) {
         return clientsByStream.computeIfAbsent(stream, s -> new AtomicInteger());
     }
 
@@ -107,7 +106,7 @@ public final class ServerState implements Shareable {
                 return;
             }
             group = groupClients;
-            clientsOf(stream).incrementAndGet();
+            counterOf(stream).incrementAndGet();
             group.incrementAndGet();
         }
 
@@ -117,7 +116,7 @@ public final class ServerState implements Shareable {
             }
             released = true;
             if (group != null) {
-                clientsOf(stream).decrementAndGet();
+                counterOf(stream).decrementAndGet();
                 group.decrementAndGet();
             }
             releaseClient();
@@ -131,10 +130,12 @@ public final class ServerState implements Shareable {
         }
     }
 
+    @Override
     public int clients() {
         return clients.get();
     }
 
+    @Override
     public long startNs() {
         return startNs;
     }

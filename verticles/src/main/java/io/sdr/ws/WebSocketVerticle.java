@@ -64,7 +64,7 @@ public final class WebSocketVerticle extends VerticleBase {
         for (final String stream : config.streams()) {
             final String wantedAddress = Addresses.keyframeWanted(stream);
             final StreamFanout fanout = new StreamFanout(stream, config,
-                new FanoutMetrics(registry, stream, state.clientsOf(stream), group),
+                new FanoutMetrics(registry, stream, state.counterOf(stream), group),
                 reason -> vertx.eventBus().publish(wantedAddress, new JsonObject().put("stream", stream).put("reason", reason)));
             fanouts.put(stream, fanout);
             FrameConsumers.local(vertx.eventBus(), Addresses.frames(stream), fanout::onFrame);
@@ -84,7 +84,9 @@ public final class WebSocketVerticle extends VerticleBase {
             new ClientRequests(telemetry, telemetryMetrics), securityMetrics, group.clients, fanouts);
 
         final Router router = Router.router(vertx);
-        router.get("/health").handler(new HealthHandler(vertx, config, state, ctx -> access.admin(ctx.request())));
+        router.get("/health").handler(new HealthHandler(vertx,
+            new HealthHandler.Served(config.streams(), config.defaultStream(), config.staleFrameMs()), state,
+            ctx -> access.admin(ctx.request())));
         // A scrape takes 10-60 ms: on a worker, so it never stalls this group's video.
         router.get("/metrics").handler(ctx -> {
             if (access.admin(ctx.request())) {
