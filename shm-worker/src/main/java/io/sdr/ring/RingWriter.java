@@ -189,11 +189,6 @@ public final class RingWriter implements AutoCloseable {
         return version;
     }
 
-    /** The v2 epoch of this writer (0 for v1). */
-    public long epoch() {
-        return epoch;
-    }
-
     public Path path() {
         return path;
     }

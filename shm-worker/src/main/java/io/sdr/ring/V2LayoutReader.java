@@ -77,14 +77,6 @@ final class V2LayoutReader extends LayoutReader {
         return lastHead;
     }
 
-    int slotCount() {
-        return slotCount;
-    }
-
-    int slotSize() {
-        return slotSize;
-    }
-
     /** The magic is gone: the writer re-initialised the file as something else. */
     boolean layoutChanged() {
         return ring.getLongVolatile(MAGIC_OFFSET) != MAGIC;

@@ -92,11 +92,6 @@ final class Inspector {
         });
     }
 
-    /** Addresses tapped right now. */
-    int tapped() {
-        return taps.size();
-    }
-
     void close() {
         taps.values().forEach(MessageConsumer::unregister);
         taps.clear();

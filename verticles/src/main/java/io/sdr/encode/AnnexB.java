@@ -87,10 +87,6 @@ public final class AnnexB {
         return end;
     }
 
-    public int nalCount() {
-        return nalCount;
-    }
-
     public int nalType(final int index) {
         return nalTypes[index];
     }

@@ -158,13 +158,6 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
             ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, demoTelemetryHz);
     }
 
-    /** The same settings with another thread count (benchmarks). */
-    public EncoderConfig withThreads(final int newThreads) {
-        return new EncoderConfig(enabled, stream, path, codec, candidates, width, height, fps, bitrateKbps, gop,
-            preset, tune, nvencPreset, nvencTune, newThreads, options, source, sourcePath, sourceCrc, rawMaxFrameBytes,
-            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, demoTelemetryHz);
-    }
-
     /** The ring-header codec id of the output. */
     public int ringCodec() {
         return codec.equals("hevc") ? io.sdr.ring.FrameHeaderDescriptor.CODEC_HEVC : io.sdr.ring.FrameHeaderDescriptor.CODEC_H264;

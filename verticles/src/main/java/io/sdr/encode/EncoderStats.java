@@ -174,10 +174,6 @@ public final class EncoderStats implements Shareable {
         return restarts.get();
     }
 
-    public long droppedPackets() {
-        return droppedPackets.get();
-    }
-
     public long rawFrames() {
         return rawFrames.get();
     }

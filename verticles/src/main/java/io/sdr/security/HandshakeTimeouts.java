@@ -50,8 +50,4 @@ public final class HandshakeTimeouts {
         }
     }
 
-    /** Connections still waiting for their first request head. */
-    public int pending() {
-        return timers.size();
-    }
 }

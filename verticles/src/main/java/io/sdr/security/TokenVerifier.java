@@ -24,16 +24,10 @@ public final class TokenVerifier {
 
     /** Why a token was refused; the message is safe to show and log (it never holds the token). */
     public static final class TokenRejected extends Exception {
-        private final boolean expired;
-
-        TokenRejected(final String reason, final boolean expired) {
+        TokenRejected(final String reason) {
             super(reason, null, false, false);
-            this.expired = expired;
         }
 
-        public boolean expired() {
-            return expired;
-        }
     }
 
     public TokenVerifier(final Vertx vertx, final AuthConfig config) {
@@ -52,30 +46,30 @@ public final class TokenVerifier {
     public Future<Verified> verify(final String token) {
         if (token == null || token.isEmpty()) {
             return Future.failedFuture(new TokenRejected("missing token: pass it as ?token=, as the WebSocket subprotocol "
-                + "\"sdr.token.<token>\" next to \"sdr.v1\", or as Authorization: Bearer", false));
+                + "\"sdr.token.<token>\" next to \"sdr.v1\", or as Authorization: Bearer"));
         }
         final Future<io.vertx.ext.auth.User> user;
         try {
             user = jwt.authenticate(new TokenCredentials(token));
         } catch (final RuntimeException e) {
-            return Future.failedFuture(new TokenRejected("invalid token: " + e.getMessage(), false));
+            return Future.failedFuture(new TokenRejected("invalid token: " + e.getMessage()));
         }
         return user.recover(e -> {
             final String message = String.valueOf(e.getMessage());
             final boolean expired = message.contains("expired");
-            return Future.failedFuture(new TokenRejected((expired ? "expired token: " : "invalid token: ") + message, expired));
+            return Future.failedFuture(new TokenRejected((expired ? "expired token: " : "invalid token: ") + message));
         }).compose(u -> {
             // Vert.x 5 keeps the verified payload in the attributes; the principal holds the raw token.
             final Object payload = u.attributes().getValue("accessToken");
             final JsonObject claims = payload instanceof JsonObject ? (JsonObject) payload : u.principal();
             if (!(claims.getValue("exp") instanceof Number)) {
-                return Future.failedFuture(new TokenRejected("invalid token: no \"exp\" claim (tokens must expire)", false));
+                return Future.failedFuture(new TokenRejected("invalid token: no \"exp\" claim (tokens must expire)"));
             }
             try {
                 return Future.succeededFuture(new Verified(Grants.fromClaims(claims), claims.getString("sub"),
                     claims.getLong("exp")));
             } catch (final IllegalArgumentException | ClassCastException e) {
-                return Future.failedFuture(new TokenRejected("invalid token: " + e.getMessage(), false));
+                return Future.failedFuture(new TokenRejected("invalid token: " + e.getMessage()));
             }
         });
     }

@@ -27,14 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ClientConnections {
     private static final System.Logger LOG = System.getLogger(ClientConnections.class.getName());
-    /** RFC 6455 close code for a message too big to process. */
-    static final short CLOSE_MESSAGE_TOO_BIG = 1009;
-    /** RFC 6455: a message that breaks a policy (here: the message-rate limit). */
-    static final short CLOSE_POLICY_VIOLATION = 1008;
-    /** RFC 6455 "going away": the idle timeout. */
-    static final short CLOSE_GOING_AWAY = 1001;
-    /** Application close code (4000-4999), after HTTP 401: the client's token expired. */
-    static final short CLOSE_TOKEN_EXPIRED = 4401;
 
     private final Vertx vertx;
     private final WebSocketConfig config;
@@ -131,7 +123,7 @@ final class ClientConnections {
         if (rules.auth().enabled() && rules.auth().closeOnExpiry()) {
             final long delayMs = (accepted.token().expiresAtEpochS() + rules.auth().leewaySeconds()) * 1000L - System.currentTimeMillis();
             guard.expiryTimer = vertx.setTimer(Math.max(1, delayMs),
-                id -> closeFor(guard, Close.TOKEN_EXPIRED, CLOSE_TOKEN_EXPIRED, "token expired"));
+                id -> closeFor(guard, Close.TOKEN_EXPIRED, CloseCodes.TOKEN_EXPIRED, "token expired"));
         }
         return guard;
     }
@@ -150,13 +142,13 @@ final class ClientConnections {
                 return;
             }
             if (!guard.onInbound(System.nanoTime())) {
-                closeFor(guard, Close.RATE_LIMITED, CLOSE_POLICY_VIOLATION, "rate limit: more than "
+                closeFor(guard, Close.RATE_LIMITED, CloseCodes.POLICY_VIOLATION, "rate limit: more than "
                     + rules.messagesPerSecond() + " messages/s (burst " + rules.messageBurst() + ")");
                 return;
             }
             switch (reader.onFrame(frame)) {
                 case TOO_BIG:
-                    closeFor(guard, Close.TOO_BIG, CLOSE_MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
+                    closeFor(guard, Close.TOO_BIG, CloseCodes.MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
                     break;
                 case TEXT:
                     onText.accept(reader.text());
@@ -173,7 +165,7 @@ final class ClientConnections {
             if (error instanceof CorruptedWebSocketFrameException && !socket.isClosed()) {
                 final WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) error).closeStatus();
                 if (status == WebSocketCloseStatus.MESSAGE_TOO_BIG) {
-                    closeFor(guard, Close.TOO_BIG, CLOSE_MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
+                    closeFor(guard, Close.TOO_BIG, CloseCodes.MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
                 } else {
                     sink.close((short) status.code(), status.reasonText());
                 }
@@ -205,7 +197,7 @@ final class ClientConnections {
         final long idleNs = config.security().idleTimeoutMs() * 1_000_000L;
         for (final ClientGuard guard : new ArrayList<>(guards)) {
             if (!guard.closing && guard.idle(nowNs, idleNs)) {
-                closeFor(guard, Close.IDLE, CLOSE_GOING_AWAY, "idle: no traffic for " + config.security().idleTimeoutMs() + " ms");
+                closeFor(guard, Close.IDLE, CloseCodes.GOING_AWAY, "idle: no traffic for " + config.security().idleTimeoutMs() + " ms");
             }
         }
     }

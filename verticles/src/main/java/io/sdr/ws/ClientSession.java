@@ -59,7 +59,6 @@ public final class ClientSession {
     private long awaitingSinceNs;
     private long lastOfferNs;
     private long sentFrames;
-    private long sentBytes;
     private long droppedLagging;
     private long droppedAwaiting;
 
@@ -180,7 +179,6 @@ public final class ClientSession {
                 unsentFrames--;
                 unsentVideoBytes -= sizes[at];
                 sentFrames--;
-                sentBytes -= sizes[at];
             } else {
                 keptSizes[kept] = sizes[at];
                 keptDeadlines[kept] = deadlines[at];
@@ -209,7 +207,6 @@ public final class ClientSession {
 
     private Decision enqueue(final long bytes, final long deadlineNs) {
         record(bytes, deadlineNs);
-        sentBytes += bytes;
         sentFrames++;
         return Decision.SEND;
     }
@@ -293,10 +290,6 @@ public final class ClientSession {
 
     public long sentFrames() {
         return sentFrames;
-    }
-
-    public long sentBytes() {
-        return sentBytes;
     }
 
     public long dropped(final DropReason reason) {

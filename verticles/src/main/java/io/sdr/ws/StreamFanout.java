@@ -16,8 +16,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class StreamFanout {
     private static final System.Logger LOG = System.getLogger(StreamFanout.class.getName());
-    /** Application close code (4000-4999) for a client that waited too long for a keyframe. */
-    static final short CLOSE_IDR_TIMEOUT = 4001;
     /** Local damping only; the poller coalesces to one request per interval across all groups. */
     private static final long KEYFRAME_WANT_INTERVAL_NS = 50_000_000L;
     /** Frames whose commit time a stats message can carry: more than a second even at 120 fps. */
@@ -105,7 +103,7 @@ final class StreamFanout {
                     break;
                 case CLOSE_IDR_TIMEOUT:
                     metrics.closedIdrTimeout.increment();
-                    client.sink.close(CLOSE_IDR_TIMEOUT, "idr timeout: no keyframe within " + config.idrTimeoutMs() + " ms");
+                    client.sink.close(CloseCodes.IDR_TIMEOUT, "idr timeout: no keyframe within " + config.idrTimeoutMs() + " ms");
                     break;
                 default:
                     break;
@@ -242,10 +240,6 @@ final class StreamFanout {
         }
         lastKeyframeWantNs = now;
         keyframes.want(reason);
-    }
-
-    int clientCount() {
-        return clients.size();
     }
 
     /** The group stops: the cached frames go back to the pool. */

@@ -75,10 +75,6 @@ public final class TelemetryOutbox<T> {
         return inFlightBytes == 0 || inFlightBytes + bytes <= budgetBytes;
     }
 
-    public long inFlightBytes() {
-        return inFlightBytes;
-    }
-
     public int pendingSubjects() {
         return pending.size();
     }
