@@ -30,7 +30,7 @@ USER sdr
 ENV SDR_LISTEN_ADDR=0.0.0.0:8080 \
     SDR_SHM_PATH=/dev/shm/sdr_os_ipc/frames
 EXPOSE 8080
-# /health answers 503 when a stream has had no frame for websocket.staleFrameMs (default 5 s).
+# /health answers 503 when a stream has had no frame for websocket.healthStaleMs (default 5 s).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${SDR_LISTEN_ADDR##*:}/health" > /dev/null || exit 1
 # Frame buffers are pooled and reference counted (io.sdr.bus.Frame): no direct-memory cap is needed.

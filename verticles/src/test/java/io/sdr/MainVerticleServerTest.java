@@ -76,7 +76,7 @@ class MainVerticleServerTest {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
         final JsonObject conf = conf(ring, port);
-        conf.getJsonObject("websocket").put("staleFrameMs", staleMs);
+        conf.getJsonObject("websocket").put("healthStaleMs", staleMs);
         try (RingWriter writer = RingWriter.createV2(ring, 64, 4096)) {
             deploy(vertx, conf);
             final JsonObject before = health(port);
@@ -116,7 +116,7 @@ class MainVerticleServerTest {
             assertTrue(metrics.contains("sdr_ws_commit_to_written_seconds_bucket{"), "commit->written buckets");
             assertTrue(metrics.contains("sdr_ring_commit_to_publish_seconds_bucket{"), "commit->publish buckets");
 
-            // No frame for staleFrameMs: 503 "stale", still naming the last frame.
+            // No frame for healthStaleMs: 503 "stale", still naming the last frame.
             eventually("/health turns 503 stale", () -> get(port, "/health").status() == 503);
             final HttpResult stale = get(port, "/health");
             assertEquals(503, stale.status());

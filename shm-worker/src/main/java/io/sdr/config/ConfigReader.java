@@ -15,12 +15,28 @@ import java.util.Set;
  * Unknown keys fail too, so a typo is not silently ignored.
  */
 public final class ConfigReader {
+    private static final System.Logger LOG = System.getLogger(ConfigReader.class.getName());
     private final String section;
     private final JsonObject json;
 
     public ConfigReader(final String section, final JsonObject json) {
         this.section = section;
         this.json = json == null ? new JsonObject() : json;
+    }
+
+    /**
+     * A setting that was renamed: its old name still works (read as the new one, with a warning),
+     * so a conf written for an earlier release starts; both at once is an error.
+     */
+    public void renamed(final String oldName, final String newName) {
+        if (!json.containsKey(oldName)) {
+            return;
+        }
+        if (json.containsKey(newName)) {
+            throw new ConfigException(key(oldName) + " and " + key(newName) + " are the same setting: keep " + key(newName));
+        }
+        LOG.log(System.Logger.Level.WARNING, key(oldName) + " is now called " + key(newName) + "; please rename it");
+        json.put(newName, json.remove(oldName));
     }
 
     public String key(final String name) {

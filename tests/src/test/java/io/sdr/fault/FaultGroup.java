@@ -68,7 +68,7 @@ final class FaultGroup implements AutoCloseable {
             .put("maxQueuedFrames", 64)
             .put("idrTimeoutMs", 5000)
             .put("sendBufferBytes", 128 * 1024)
-            .put("staleFrameMs", 2000);
+            .put("healthStaleMs", 2000);
         conf.put("encoder", new JsonObject().put("enabled", false));
         conf.put("bridge", new JsonObject().put("enabled", false));
         return conf;

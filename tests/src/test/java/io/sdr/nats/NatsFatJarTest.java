@@ -38,7 +38,7 @@ class NatsFatJarTest {
     private ServerProcess startServer(final String name, final int port, final int natsPort) throws Exception {
         final JsonObject conf = new JsonObject()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", dir.resolve("frames").toString())))
-            .put("websocket", new JsonObject().put("instances", 1).put("staleFrameMs", 3_600_000))
+            .put("websocket", new JsonObject().put("instances", 1).put("healthStaleMs", 3_600_000))
             .put("nats", new JsonObject().put("reconnectWaitMs", 250).put("required", true))
             .put("encoder", new JsonObject().put("enabled", false));
         final ServerProcess server = new ServerProcess(name, Map.of(

@@ -58,7 +58,7 @@ public final class NatsRelayBenchmark {
              ServerProcess server = new ServerProcess("sdr-nats-bench", Map.of(
                  "SDR_NATS_URL", nats.url(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", new JsonObject()
                  .put("streams", new JsonObject().put("main", new JsonObject().put("path", dir.resolve("frames").toString())))
-                 .put("websocket", new JsonObject().put("staleFrameMs", 3_600_000).put("maxClients", 1000))
+                 .put("websocket", new JsonObject().put("healthStaleMs", 3_600_000).put("maxClients", 1000))
                  .put("encoder", new JsonObject().put("enabled", false)).encode())) {
             server.awaitServing(port);
             eventually("bridge connected", () -> "connected".equals(natsStatus(port)));

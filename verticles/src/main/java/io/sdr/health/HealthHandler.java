@@ -19,7 +19,7 @@ import java.util.function.Predicate;
 /**
  * {@code GET /health}: the seed's JSON ({@code status, clients, shm_seq, last_frame_age_ms,
  * uptime_s}) plus per-stream details and the vertx-health-check procedures. 503 when any stream
- * has published nothing for {@code staleFrameMs} (counted from start-up before the first frame).
+ * has published nothing for {@code healthStaleMs} (counted from start-up before the first frame).
  * With the in-process encoder deployed, an {@code encoder} object says which encoder runs, why
  * the other candidates were skipped, and its frame, error and restart counters. With the NATS
  * bridge configured, a {@code nats} object and check: the status turns {@code degraded} while NATS
@@ -47,9 +47,9 @@ public final class HealthHandler implements Handler<RoutingContext> {
     /**
      * The streams served and when one is stale.
      *
-     * @param staleFrameMs a stream with no frame for this long makes /health 503
+     * @param healthStaleMs a stream with no frame for this long makes /health 503
      */
-    public record Served(List<String> streams, String defaultStream, long staleFrameMs) {
+    public record Served(List<String> streams, String defaultStream, long healthStaleMs) {
     }
 
     private final Vertx vertx;
@@ -76,7 +76,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
         final long now = System.nanoTime();
         final long age = stats.lastFrameAgeMs(now);
         final long sinceStartMs = (now - state.startNs()) / 1_000_000;
-        final boolean fresh = age >= 0 ? age <= config.staleFrameMs() : sinceStartMs <= config.staleFrameMs();
+        final boolean fresh = age >= 0 ? age <= config.healthStaleMs() : sinceStartMs <= config.healthStaleMs();
         final JsonObject data = new JsonObject()
             .put("path", stats.path())
             .put("layout", stats.layoutVersion() == 0 ? null : "v" + stats.layoutVersion())
@@ -91,7 +91,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
         }
         return fresh ? Status.OK(data) : Status.KO(data.put("reason", age < 0
             ? "no frame since start-up " + sinceStartMs + " ms ago"
-            : "last frame " + age + " ms ago, limit " + config.staleFrameMs() + " ms"));
+            : "last frame " + age + " ms ago, limit " + config.healthStaleMs() + " ms"));
     }
 
     @Override

@@ -106,7 +106,7 @@ final class ClientConnections {
     private WsClient newClient(final NettyViewerSink sink, final UpgradeGate.Accepted accepted) {
         final WsClient client = new WsClient(sink, accepted.stream(), accepted.fanout().newSession(),
             new TelemetryOutbox<>(config.telemetryBudgetBytes(), config.telemetryPendingSubjects()), telemetryMetrics);
-        client.keyframeRequests = accepted.token().grants().keyframe();
+        client.mayRequestKeyframes = accepted.token().grants().keyframe();
         if (accepted.subjects() != null) {
             client.subscribe(accepted.subjects());
         }

@@ -126,7 +126,7 @@ final class FoxgloveClient {
         final StreamFanout fanout = fanouts.get(channel.name());
         final WsClient lane = new WsClient(sink, channel.name(), fanout.newSession(),
             new TelemetryOutbox<>(0, 0), metrics);
-        lane.keyframeRequests = grants.keyframe();
+        lane.mayRequestKeyframes = grants.keyframe();
         lane.framing = new VideoFraming(channel.name(), (int) id, videoMessages.get(channel.name()));
         videoLanes.put(id, lane);
         fanout.join(lane);

@@ -94,12 +94,12 @@ final class StreamFanout {
                 case DROP_LAGGING:
                     // This frame and every one held for the viewer: all stale now.
                     metrics.droppedLagging.increment(1 + client.dropHeld());
-                    wantKeyframe |= client.keyframeRequests;
+                    wantKeyframe |= client.mayRequestKeyframes;
                     client.framing.awaitingKeyframe();
                     break;
                 case DROP_AWAITING_KEYFRAME:
                     metrics.droppedAwaiting.increment();
-                    wantKeyframe |= client.keyframeRequests;
+                    wantKeyframe |= client.mayRequestKeyframes;
                     break;
                 case CLOSE_IDR_TIMEOUT:
                     metrics.closedIdrTimeout.increment();
@@ -150,7 +150,7 @@ final class StreamFanout {
             final boolean streaming = client.session.state() == ClientSession.State.STREAMING;
             if (client.session.frameSkipped(now)) {
                 metrics.droppedAwaiting.increment();
-                wantKeyframe |= client.keyframeRequests;
+                wantKeyframe |= client.mayRequestKeyframes;
                 if (streaming) {
                     client.framing.awaitingKeyframe();
                 }
@@ -167,7 +167,7 @@ final class StreamFanout {
         final List<Frame> cached = gop.snapshot();
         if (cached.isEmpty()) {
             metrics.joinsWaiting.increment();
-            if (client.keyframeRequests) {
+            if (client.mayRequestKeyframes) {
                 requestKeyframe("join");
             }
             return;

@@ -20,7 +20,7 @@ import java.util.List;
  * @param gopCacheBytes       bound of the per-stream GOP cache used for instant join; 0 disables it
  * @param sendBufferBytes     kernel send buffer per client socket: small, so lag shows in the budget, not the kernel
  * @param maxClientMessageBytes largest message a client may send; larger ones close the connection
- * @param staleFrameMs        /health reports 503 when a stream has published nothing for this long
+ * @param healthStaleMs        /health reports 503 when a stream has published nothing for this long
  * @param telemetryBudgetBytes telemetry bytes that may wait for one client's socket; more waits latest-per-subject
  * @param telemetryPendingSubjects subjects that may wait per client beyond that budget, and per group while its event
  *                            loop is behind (latest value per subject; beyond it the oldest subject is dropped)
@@ -38,7 +38,7 @@ import java.util.List;
  */
 public record WebSocketConfig(String listenHost, int listenPort, List<String> streams, int maxClients,
                               long clientBudgetBytes, int maxQueuedFrames, long idrTimeoutMs, long gopCacheBytes,
-                              int sendBufferBytes, int maxClientMessageBytes, long staleFrameMs,
+                              int sendBufferBytes, int maxClientMessageBytes, long healthStaleMs,
                               long telemetryBudgetBytes, int telemetryPendingSubjects, int telemetryCacheSubjects,
                               long telemetryCacheBytes, long maxFrameAgeMs, long maxLagMs, long joinBurstGraceMs,
                               int notSentLowatBytes, SecurityConfig security) {
@@ -47,9 +47,11 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
 
     public static WebSocketConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
+        // Said "frame" beside maxFrameAgeMs, which is about single frames; this one is /health's.
+        c.renamed("staleFrameMs", "healthStaleMs");
         final List<String> keys = new java.util.ArrayList<>(List.of("listen", "streams", "instances", "maxClients",
             "clientBudgetBytes", "maxQueuedFrames", "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes",
-            "maxClientMessageBytes", "staleFrameMs", "telemetryBudgetBytes", "telemetryPendingSubjects",
+            "maxClientMessageBytes", "healthStaleMs", "telemetryBudgetBytes", "telemetryPendingSubjects",
             "telemetryCacheSubjects", "telemetryCacheBytes", "maxFrameAgeMs", "maxLagMs", "joinBurstGraceMs",
             "notSentLowatBytes"));
         keys.addAll(List.of(SecurityConfig.KEYS));
@@ -83,7 +85,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.longValue("gopCacheBytes", 32L << 20, 0, 1L << 32),
             c.intValue("sendBufferBytes", 128 * 1024, 4096, 64 << 20),
             c.intValue("maxClientMessageBytes", 64 * 1024, 16, 16 << 20),
-            c.longValue("staleFrameMs", 5000, 1, 3_600_000),
+            c.longValue("healthStaleMs", 5000, 1, 3_600_000),
             c.longValue("telemetryBudgetBytes", 64 * 1024, 1024, 64L << 20),
             c.intValue("telemetryPendingSubjects", 1024, 1, 1_000_000),
             c.intValue("telemetryCacheSubjects", 4096, 0, 1_000_000),

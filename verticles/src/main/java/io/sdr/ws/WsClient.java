@@ -40,7 +40,7 @@ final class WsClient {
     /** The client asked for 0x03 stats messages ({"stats": true}). */
     boolean statsWanted;
     /** Its token allows it to cause keyframe requests toward the encoder (security: Grants.keyframe). */
-    boolean keyframeRequests = true;
+    boolean mayRequestKeyframes = true;
     /** Telemetry and control messages offered to it; with the session's video count, the idle check's outbound traffic. */
     long activity;
     /** Control messages are skipped while more than this waits for the connection. */

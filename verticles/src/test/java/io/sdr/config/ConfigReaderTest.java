@@ -26,6 +26,14 @@ class ConfigReaderTest {
     }
 
     @Test
+    void shouldReadARenamedSettingUnderItsOldNameButNotBoth() {
+        assertEquals(1234, WebSocketConfig.from(new JsonObject().put("staleFrameMs", 1234)).healthStaleMs());
+        assertEquals(4321, WebSocketConfig.from(new JsonObject().put("healthStaleMs", 4321)).healthStaleMs());
+        assertEquals("websocket.staleFrameMs and websocket.healthStaleMs are the same setting: keep websocket.healthStaleMs",
+            failure(() -> WebSocketConfig.from(new JsonObject().put("staleFrameMs", 1).put("healthStaleMs", 2))));
+    }
+
+    @Test
     void shouldRejectUnknownKeysListingAllowedOnes() {
         final String message = failure(() -> WebSocketConfig.from(new JsonObject().put("maxClient", 5)));
         assertTrue(message.startsWith("websocket.maxClient: unknown setting; allowed: "), message);

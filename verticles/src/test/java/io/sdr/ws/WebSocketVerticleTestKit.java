@@ -94,7 +94,7 @@ public final class WebSocketVerticleTestKit {
                 .put("gopCacheBytes", 32 << 20)
                 .put("sendBufferBytes", 256 * 1024)
                 .put("maxClientMessageBytes", 65536)
-                .put("staleFrameMs", 3_600_000))
+                .put("healthStaleMs", 3_600_000))
             .put("nats", new JsonObject().put("enabled", false));
     }
 
