@@ -7,12 +7,30 @@ public final class Addresses {
         return "frames." + stream;
     }
 
-    /** Clients of a stream need a keyframe (sent by WebSocket groups; the poller coalesces). */
+    /**
+     * Viewers of a stream need a keyframe: the first of the two addresses of the keyframe path, the
+     * one every wanting side publishes to. The path, all of it:
+     * <pre>
+     *  a viewer joins, lags behind, resyncs or asks ({"keyframe": true}, if its token allows)
+     *     | StreamFanout: at most one per 50 ms per WebSocket group (damping inside one group)
+     *     |                        an edge's viewers: NATS sdr.edge.keyframe.S -> VideoLinkVerticle
+     *     v                        |
+     *  keyframe.wanted.S  &lt;--------+        many senders (every group; edges through the origin's link)
+     *     | RingPollerVerticle (on an edge: VideoLinkVerticle -> EdgeFeed -> NATS, 250 ms)
+     *     | KeyframeCoalescer: at most one per poller.idrCoalesceMs (500 ms) for ALL groups together
+     *     v
+     *  keyframe.request.S                 one request per interval
+     *     +-> EncoderVerticle of S: forces an IDR
+     *     +-> NatsBridgeVerticle: NATS sdr.control.keyframe.S, for an external encoder (docs/NATS.md)
+     * </pre>
+     * Two dampers because they guard different things: the group's keeps one event loop from
+     * flooding the bus when a hundred viewers lag at once; the poller's is what the encoder sees.
+     */
     public static String keyframeWanted(final String stream) {
         return "keyframe.wanted." + stream;
     }
 
-    /** Coalesced keyframe (IDR) requests for a stream's encoder: at most one per coalescing interval. */
+    /** The coalesced keyframe (IDR) requests of a stream, for its encoder: see {@link #keyframeWanted}. */
     public static String keyframeRequest(final String stream) {
         return "keyframe.request." + stream;
     }

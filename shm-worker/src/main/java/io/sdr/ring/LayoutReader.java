@@ -42,6 +42,9 @@ abstract class LayoutReader {
     /** The newest committed frame_seq the writer published (v1: commit seq, v2: head). */
     abstract long writerPosition();
 
+    /** The writer re-initialised the same file in another layout: the caller must re-detect it. */
+    abstract boolean layoutChanged();
+
     final boolean mustSkip(final int flags) {
         if (!keyframeGating) {
             return false;

@@ -88,7 +88,7 @@ public final class RingReader implements AutoCloseable {
                 unmap();
                 return count(PollOutcome.FAULT);
             }
-            if (layoutChanged()) {
+            if (layout.layoutChanged()) {
                 unmap();
                 return count(PollOutcome.RESYNC);
             }
@@ -143,12 +143,6 @@ public final class RingReader implements AutoCloseable {
             : new V1LayoutReader(file, counters, frame, options);
         lastError = null;
         return true;
-    }
-
-    private boolean layoutChanged() {
-        return layout instanceof V2LayoutReader
-            ? ((V2LayoutReader) layout).layoutChanged()
-            : ((V1LayoutReader) layout).layoutChanged();
     }
 
     private void maybeCheckFile() {

@@ -31,6 +31,7 @@ final class V1LayoutReader extends LayoutReader {
     }
 
     /** The writer re-initialised the same file as v2: the caller must re-detect the layout. */
+    @Override
     boolean layoutChanged() {
         return ring.getLongVolatile(SEQ_OFFSET) == RingV2Descriptor.MAGIC;
     }

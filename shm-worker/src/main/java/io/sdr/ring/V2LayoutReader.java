@@ -78,6 +78,7 @@ final class V2LayoutReader extends LayoutReader {
     }
 
     /** The magic is gone: the writer re-initialised the file as something else. */
+    @Override
     boolean layoutChanged() {
         return ring.getLongVolatile(MAGIC_OFFSET) != MAGIC;
     }
