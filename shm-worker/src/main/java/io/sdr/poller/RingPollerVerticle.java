@@ -1,5 +1,6 @@
 package io.sdr.poller;
 
+import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,7 +41,7 @@ public final class RingPollerVerticle extends VerticleBase {
         final String stream = config.stream();
         final StreamStats stats = StreamStats.of(vertx, stream);
         final KeyframeCoalescer keyframes = new KeyframeCoalescer(Duration.ofMillis(config.idrCoalesceMs()).toNanos());
-        final Timer commitToPublish = Timer.builder("sdr.ring.commit.to.publish")
+        final Timer commitToPublish = Timer.builder(MeterNames.RING_COMMIT_TO_PUBLISH)
             .description("Ring commit (v2 commit_ns) to event-bus publish")
             .tag("stream", stream)
             .publishPercentileHistogram()
@@ -102,9 +103,9 @@ public final class RingPollerVerticle extends VerticleBase {
             .description("Header and payload bytes read from the ring").tag("stream", stream).register(registry));
         meters.add(FunctionCounter.builder("sdr.ring.remaps", counters, RingCounters::remaps)
             .description("Times the ring file was (re)mapped").tag("stream", stream).register(registry));
-        meters.add(FunctionCounter.builder("sdr.keyframe.requests", keyframes, KeyframeCoalescer::requested)
+        meters.add(FunctionCounter.builder(MeterNames.KEYFRAME_REQUESTS, keyframes, KeyframeCoalescer::requested)
             .description("Keyframe requests sent to the encoder").tag("stream", stream).register(registry));
-        meters.add(FunctionCounter.builder("sdr.keyframe.requests.coalesced", keyframes, KeyframeCoalescer::coalesced)
+        meters.add(FunctionCounter.builder(MeterNames.KEYFRAME_REQUESTS_COALESCED, keyframes, KeyframeCoalescer::coalesced)
             .description("Keyframe requests absorbed by one already sent").tag("stream", stream).register(registry));
     }
 

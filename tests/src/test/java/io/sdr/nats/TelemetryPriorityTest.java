@@ -1,5 +1,6 @@
 package io.sdr.nats;
 
+import io.sdr.metrics.MeterNames;
 import io.nats.client.Connection;
 import io.sdr.metrics.Metrics;
 import io.sdr.nats.NatsTestKit.Feeder;
@@ -103,7 +104,7 @@ class TelemetryPriorityTest {
             feeder.start();
             try (SlowReader slow = new SlowReader(port, "/stream/ws", 32 * 1024, readRate)) {
                 // The backlog is real: the client lagged (its queue reached the budget) at least once.
-                eventually("the slow client lagged", () -> counter(vertx, "sdr.ws.frames.dropped", "reason", "lagging") > 0);
+                eventually("the slow client lagged", () -> counter(vertx, MeterNames.WS_FRAMES_DROPPED, "reason", "lagging") > 0);
                 eventually("the slow client gets video", () -> slow.events().stream().filter(e -> e.type() == 1).count() >= 5);
 
                 final List<Probe> probes = new ArrayList<>();
@@ -209,7 +210,7 @@ class TelemetryPriorityTest {
                 final long last = feeder.stop();
                 healthy.awaitSeq(last);
 
-                final var publishToWritten = Metrics.registry(vertx).find("sdr.ws.publish.to.written").tag("stream", "main").timer();
+                final var publishToWritten = Metrics.registry(vertx).find(MeterNames.WS_PUBLISH_TO_WRITTEN).tag("stream", "main").timer();
                 final List<VideoMessage> video = healthy.video();
                 assertTrue(video.get(0).keyframe(), "first frame is a keyframe");
                 for (int i = 1; i < video.size(); i++) {
@@ -217,7 +218,7 @@ class TelemetryPriorityTest {
                         "healthy client: every frame, in order (no lag drop) through the flood");
                 }
                 assertEquals(List.of(), healthy.problems());
-                assertEquals(0.0, counter(vertx, "sdr.ws.frames.dropped", "reason", "lagging"), "no video dropped for lag");
+                assertEquals(0.0, counter(vertx, MeterNames.WS_FRAMES_DROPPED, "reason", "lagging"), "no video dropped for lag");
                 final long framesDuringFlood = video.stream().filter(v -> v.receivedNs() >= floodStart && v.receivedNs() <= floodEnd).count();
 
                 final long healthyFlood = healthy.telemetry().stream().filter(m -> m.subject().startsWith("telemetry.flood.")).count();

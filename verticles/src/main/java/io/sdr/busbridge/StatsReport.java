@@ -1,5 +1,6 @@
 package io.sdr.busbridge;
 
+import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -39,11 +40,11 @@ import java.util.Map;
 final class StatsReport {
     /** Reported latency name -> timer name (each tagged by stream). */
     private static final List<Map.Entry<String, String>> LATENCIES = List.of(
-        Map.entry("ring_commit_to_publish", "sdr.ring.commit.to.publish"),
-        Map.entry("ws_publish_to_written", "sdr.ws.publish.to.written"),
-        Map.entry("ws_commit_to_written", "sdr.ws.commit.to.written"),
-        Map.entry("encoder_encode", "sdr.encoder.encode"),
-        Map.entry("encoder_capture_to_ring", "sdr.encoder.capture.to.ring"));
+        Map.entry("ring_commit_to_publish", MeterNames.RING_COMMIT_TO_PUBLISH),
+        Map.entry("ws_publish_to_written", MeterNames.WS_PUBLISH_TO_WRITTEN),
+        Map.entry("ws_commit_to_written", MeterNames.WS_COMMIT_TO_WRITTEN),
+        Map.entry("encoder_encode", MeterNames.ENCODER_ENCODE),
+        Map.entry("encoder_capture_to_ring", MeterNames.ENCODER_CAPTURE_TO_RING));
 
     private final Vertx vertx;
     private final MeterRegistry registry;
@@ -112,14 +113,14 @@ final class StatsReport {
             .put("last_frame_age_ms", age < 0 ? null : age)
             .put("frames_lost", stats.counters().framesLost())
             .put("clients", server.clientsOf(stream))
-            .put("frames_sent", count("sdr.ws.frames.sent", stream, null, null))
+            .put("frames_sent", count(MeterNames.WS_FRAMES_SENT, stream, null, null))
             .put("dropped", new JsonObject()
-                .put(ClientSession.DropReason.LAGGING.tag, count("sdr.ws.frames.dropped", stream, "reason", ClientSession.DropReason.LAGGING.tag))
+                .put(ClientSession.DropReason.LAGGING.tag, count(MeterNames.WS_FRAMES_DROPPED, stream, "reason", ClientSession.DropReason.LAGGING.tag))
                 .put(ClientSession.DropReason.AWAITING_KEYFRAME.tag,
-                    count("sdr.ws.frames.dropped", stream, "reason", ClientSession.DropReason.AWAITING_KEYFRAME.tag)))
-            .put("closed_idr_timeout", count("sdr.ws.closed", stream, "reason", "idr_timeout"))
-            .put("keyframe_requests", count("sdr.keyframe.requests", stream, null, null))
-            .put("keyframe_requests_coalesced", count("sdr.keyframe.requests.coalesced", stream, null, null))
+                    count(MeterNames.WS_FRAMES_DROPPED, stream, "reason", ClientSession.DropReason.AWAITING_KEYFRAME.tag)))
+            .put("closed_idr_timeout", count(MeterNames.WS_CLOSED, stream, "reason", "idr_timeout"))
+            .put("keyframe_requests", count(MeterNames.KEYFRAME_REQUESTS, stream, null, null))
+            .put("keyframe_requests_coalesced", count(MeterNames.KEYFRAME_REQUESTS_COALESCED, stream, null, null))
             .put("latency", latency);
         for (final EncoderStats encoder : EncoderStats.all(vertx)) {
             if (encoder.stream().equals(stream)) {

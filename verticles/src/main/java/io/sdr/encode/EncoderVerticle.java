@@ -1,5 +1,6 @@
 package io.sdr.encode;
 
+import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -43,14 +44,14 @@ public final class EncoderVerticle extends VerticleBase {
         final EncoderConfig config = EncoderConfig.from(config());
         final MeterRegistry registry = Metrics.registry(vertx);
         final EncoderStats stats = EncoderStats.of(vertx, config.stream());
-        final Timer encode = Timer.builder("sdr.encoder.encode")
+        final Timer encode = Timer.builder(MeterNames.ENCODER_ENCODE)
             .description("Picture submitted to the encoder until its access unit is out")
             .tag("stream", config.stream())
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofNanos(100_000))
             .maximumExpectedValue(Duration.ofSeconds(2))
             .register(registry);
-        final Timer captureToRing = Timer.builder("sdr.encoder.capture.to.ring")
+        final Timer captureToRing = Timer.builder(MeterNames.ENCODER_CAPTURE_TO_RING)
             .description("Picture captured (raw source: its ring commit) until the encoded frame is committed")
             .tag("stream", config.stream())
             .publishPercentileHistogram()

@@ -1,5 +1,6 @@
 package io.sdr.security;
 
+import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -48,7 +49,7 @@ public final class SecurityMetrics {
         for (final String stream : streams) {
             final Map<Close, Counter> byReason = new EnumMap<>(Close.class);
             for (final Close reason : Close.values()) {
-                byReason.put(reason, Counter.builder("sdr.ws.closed").description("Clients closed by the server")
+                byReason.put(reason, Counter.builder(MeterNames.WS_CLOSED).description("Clients closed by the server")
                     .tag("stream", stream).tag("reason", reason.tag).register(registry));
             }
             closed.put(stream, byReason);

@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -32,20 +33,20 @@ final class FanoutMetrics {
             Gauge.builder("sdr.ws.clients", clients, AtomicInteger::get).description("Connected WebSocket clients")
                 .tag("stream", stream).register(registry);
         }
-        framesSent = tallied(Counter.builder("sdr.ws.frames.sent")
+        framesSent = tallied(Counter.builder(MeterNames.WS_FRAMES_SENT)
             .description("Frames handed to a viewer's connection (Netty writes them on; a closed connection drops them)").tag("stream", stream).register(registry), group.framesSent);
         bytesSent = Counter.builder("sdr.ws.bytes.sent").baseUnit("bytes").tag("stream", stream).register(registry);
         droppedLagging = tallied(drops(registry, stream, ClientSession.DropReason.LAGGING.tag), group.droppedLagging);
         droppedAwaiting = tallied(drops(registry, stream, ClientSession.DropReason.AWAITING_KEYFRAME.tag), group.droppedAwaiting);
-        closedIdrTimeout = tallied(Counter.builder("sdr.ws.closed").description("Clients closed by the server")
+        closedIdrTimeout = tallied(Counter.builder(MeterNames.WS_CLOSED).description("Clients closed by the server")
             .tag("stream", stream).tag("reason", "idr_timeout").register(registry), group.closedIdrTimeout);
         framesTooOld = Counter.builder("sdr.ws.frames.too.old").description("Frames skipped for every client of a group "
             + "because they reached its event loop more than websocket.maxFrameAgeMs after publish").tag("stream", stream).register(registry);
         joinsFromCache = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "gop_cache").register(registry);
         joinsWaiting = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "keyframe_request").register(registry);
-        publishToWritten = latency(registry, "sdr.ws.publish.to.written", "Event-bus publish to written (and flushed) to the sockets of every viewer of a group that took the frame; "
+        publishToWritten = latency(registry, MeterNames.WS_PUBLISH_TO_WRITTEN, "Event-bus publish to written (and flushed) to the sockets of every viewer of a group that took the frame; "
             + "one sample per frame and group", stream);
-        commitToWritten = latency(registry, "sdr.ws.commit.to.written", "Ring commit (v2) to written (and flushed) to the sockets of every viewer of a group that took the frame; "
+        commitToWritten = latency(registry, MeterNames.WS_COMMIT_TO_WRITTEN, "Ring commit (v2) to written (and flushed) to the sockets of every viewer of a group that took the frame; "
             + "one sample per frame and group", stream);
     }
 
@@ -71,7 +72,7 @@ final class FanoutMetrics {
     }
 
     private static Counter drops(final MeterRegistry registry, final String stream, final String reason) {
-        return Counter.builder("sdr.ws.frames.dropped").description("Frames not sent to a client, by reason")
+        return Counter.builder(MeterNames.WS_FRAMES_DROPPED).description("Frames not sent to a client, by reason")
             .tag("stream", stream).tag("reason", reason).register(registry);
     }
 

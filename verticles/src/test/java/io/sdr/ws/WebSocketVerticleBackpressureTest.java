@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
 import io.sdr.ring.RingWriter;
 import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
@@ -98,7 +99,7 @@ class WebSocketVerticleBackpressureTest {
     }
 
     private static double droppedLagging(final Vertx vertx) {
-        final var counter = Metrics.registry(vertx).find("sdr.ws.frames.dropped").tag("reason", "lagging").counter();
+        final var counter = Metrics.registry(vertx).find(MeterNames.WS_FRAMES_DROPPED).tag("reason", "lagging").counter();
         return counter == null ? 0 : counter.count();
     }
 
