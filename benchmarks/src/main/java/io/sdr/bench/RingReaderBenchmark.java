@@ -29,7 +29,6 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +76,6 @@ import static io.sdr.ring.FrameHeaderDescriptor.LENGTH;
 public class RingReaderBenchmark {
     /** Slots of the v2 rings (a power of two, as the contract requires). */
     public static final int SLOT_COUNT = 64;
-    static final int CACHE_LINE = 64;
 
     /** State shared by every fixture: the frame size, a payload, a destination and a scratch dir. */
     @State(Scope.Thread)
@@ -92,12 +90,12 @@ public class RingReaderBenchmark {
         UnsafeBuffer dst;
 
         final void createCommon() throws IOException {
-            dir = scratchDir();
+            dir = BenchMemory.scratchDir();
             final byte[] bytes = new byte[frameSize];
             new SplittableRandom(42).nextBytes(bytes);
-            payload = new UnsafeBuffer(alignedDirect(frameSize));
+            payload = new UnsafeBuffer(BenchMemory.alignedDirect(frameSize));
             payload.putBytes(0, bytes);
-            dst = new UnsafeBuffer(alignedDirect(LENGTH + frameSize));
+            dst = new UnsafeBuffer(BenchMemory.alignedDirect(LENGTH + frameSize));
         }
 
         /** v2 slot size for this frame size: slot overhead + payload, rounded up to 64. */
@@ -159,7 +157,7 @@ public class RingReaderBenchmark {
             createCommon();
             slotSize = slotSize();
             final Path path = createFilledV2("frames-v2");
-            pokeMapping = map(path, FileChannel.MapMode.READ_WRITE);
+            pokeMapping = BenchMemory.map(path, FileChannel.MapMode.READ_WRITE);
             poke = new UnsafeBuffer(pokeMapping);
             reader = new RingReader(path, RingReader.Options.DEFAULTS.withCrc(crc()));
             // First poll maps the file and starts at the newest keyframe (64); next comes 65.
@@ -216,7 +214,7 @@ public class RingReaderBenchmark {
         public void setUp() throws IOException {
             createCommon();
             final Path path = createFilledV1("frames-v1");
-            pokeMapping = map(path, FileChannel.MapMode.READ_WRITE);
+            pokeMapping = BenchMemory.map(path, FileChannel.MapMode.READ_WRITE);
             poke = new UnsafeBuffer(pokeMapping);
             reader = new RingReader(path, RingReader.Options.DEFAULTS.withCrc(true));
             expectFrame(reader.poll(dst, 0), reader);
@@ -254,7 +252,7 @@ public class RingReaderBenchmark {
         public void setUp() throws IOException {
             createCommon();
             slotSize = slotSize();
-            mapping = map(createFilledV2("copy-v2"), FileChannel.MapMode.READ_ONLY);
+            mapping = BenchMemory.map(createFilledV2("copy-v2"), FileChannel.MapMode.READ_ONLY);
             src = new UnsafeBuffer(mapping);
         }
 
@@ -276,7 +274,7 @@ public class RingReaderBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws IOException {
             createCommon();
-            mapping = map(createFilledV1("copy-v1"), FileChannel.MapMode.READ_ONLY);
+            mapping = BenchMemory.map(createFilledV1("copy-v1"), FileChannel.MapMode.READ_ONLY);
             src = new UnsafeBuffer(mapping);
         }
 
@@ -298,7 +296,7 @@ public class RingReaderBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            dir = scratchDir();
+            dir = BenchMemory.scratchDir();
             path = dir.resolve("size-check");
             Files.write(path, new byte[4096]);
             file = new RandomAccessFile(path.toFile(), "r");
@@ -374,41 +372,5 @@ public class RingReaderBenchmark {
                 + ", lastError=" + reader.lastError());
         }
         return outcome;
-    }
-
-    /**
-     * A direct buffer starting on a 64-byte boundary. The frame header in a v2 slot starts 32 bytes
-     * into a cache line; fixing the destination's alignment (instead of taking whatever malloc
-     * returns) makes every fixture copy between identically aligned addresses, so reader and
-     * baseline differ only in the work the reader does.
-     */
-    static ByteBuffer alignedDirect(final int length) {
-        // alignedSlice trims both ends to the alignment, so leave room for both.
-        final ByteBuffer raw = ByteBuffer.allocateDirect(length + 2 * CACHE_LINE);
-        return raw.alignedSlice(CACHE_LINE).limit(length).slice();
-    }
-
-    static MappedByteBuffer map(final Path path, final FileChannel.MapMode mode) throws IOException {
-        final StandardOpenOption[] options = mode == FileChannel.MapMode.READ_ONLY
-            ? new StandardOpenOption[] {StandardOpenOption.READ}
-            : new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
-        try (FileChannel channel = FileChannel.open(path, options)) {
-            return channel.map(mode, 0, channel.size());
-        }
-    }
-
-    /** A fresh directory in /dev/shm (tmpfs, like production) or, failing that, the temp dir. */
-    static Path scratchDir() throws IOException {
-        final String override = System.getProperty("sdr.bench.dir");
-        if (override != null) {
-            final Path base = Path.of(override);
-            Files.createDirectories(base);
-            return Files.createTempDirectory(base, "sdr-ring-bench");
-        }
-        final Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-            return Files.createTempDirectory(shm, "sdr-ring-bench");
-        }
-        return Files.createTempDirectory("sdr-ring-bench");
     }
 }
