@@ -1,6 +1,5 @@
 package io.sdr;
 
-import io.sdr.metrics.SharedState;
 import io.sdr.busbridge.BridgeConfig;
 import io.sdr.busbridge.BridgeVerticle;
 import io.sdr.config.ConfigException;
@@ -10,6 +9,7 @@ import io.sdr.edge.VideoLinkConfig;
 import io.sdr.edge.VideoLinkVerticle;
 import io.sdr.encode.EncoderConfig;
 import io.sdr.encode.EncoderVerticle;
+import io.sdr.metrics.SharedState;
 import io.sdr.nats.NatsBridgeVerticle;
 import io.sdr.nats.NatsConfig;
 import io.sdr.poller.PollerConfig;

@@ -1,12 +1,12 @@
 package io.sdr.poller;
 
-import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sdr.bus.Addresses;
 import io.sdr.bus.FrameCodec;
+import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
 import io.sdr.ring.PollOutcome;
 import io.sdr.ring.RingCounters;

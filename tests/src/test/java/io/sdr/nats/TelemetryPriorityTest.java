@@ -1,7 +1,7 @@
 package io.sdr.nats;
 
-import io.sdr.metrics.MeterNames;
 import io.nats.client.Connection;
+import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
 import io.sdr.nats.NatsTestKit.Feeder;
 import io.sdr.nats.NatsTestKit.SlowReader;

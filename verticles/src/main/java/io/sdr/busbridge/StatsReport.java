@@ -1,11 +1,11 @@
 package io.sdr.busbridge;
 
-import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sdr.encode.EncoderStats;
+import io.sdr.metrics.MeterNames;
 import io.sdr.nats.NatsStats;
 import io.sdr.poller.StreamStats;
 import io.sdr.ws.ClientSession;

@@ -1,6 +1,5 @@
 package io.sdr.encode;
 
-import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -9,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import io.sdr.bus.Addresses;
 import io.sdr.bus.Telemetry;
 import io.sdr.bus.TelemetryCodec;
+import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

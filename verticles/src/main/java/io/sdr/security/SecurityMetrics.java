@@ -1,8 +1,8 @@
 package io.sdr.security;
 
-import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sdr.metrics.MeterNames;
 
 import java.util.EnumMap;
 import java.util.HashMap;

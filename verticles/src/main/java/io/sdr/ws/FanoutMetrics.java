@@ -1,11 +1,11 @@
 package io.sdr.ws;
 
-import io.sdr.metrics.MeterNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sdr.metrics.MeterNames;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
