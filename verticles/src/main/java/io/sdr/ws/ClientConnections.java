@@ -65,6 +65,8 @@ final class ClientConnections {
         }
         final WsClient client = new WsClient(sink, accepted.stream(), fanout.newSession(),
             new TelemetryOutbox<>(config.telemetryBudgetBytes(), config.telemetryPendingSubjects()), telemetryMetrics);
+        client.fanout = fanout;
+        client.tier = accepted.tier();
         client.keyframeRequests = accepted.token().grants().keyframe();
         if (accepted.subjects() != null) {
             client.subscribe(accepted.subjects());
@@ -123,7 +125,8 @@ final class ClientConnections {
             sink.closed();
             guards.remove(guard);
             vertx.cancelTimer(guard.expiryTimer);
-            fanout.leave(client);
+            // The fan-out of the tier it watches now, which may not be the one it joined.
+            client.fanout.leave(client);
             telemetry.leave(client);
             accepted.slot().release();
         });
