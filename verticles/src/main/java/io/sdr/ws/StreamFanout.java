@@ -111,10 +111,14 @@ final class StreamFanout {
             }
             final boolean behind = client.session.queuedFrames() > 0;
             final long oldestWait = behind ? Math.max(0, now - (client.session.oldestVideoDeadlineNs() - lag)) : 0;
+            final boolean waiting = client.session.state() == ClientSession.State.AWAITING_KEYFRAME;
             switch (client.session.offer(keyframe, client.wireCost(frame), now, deadline)) {
                 case SEND:
                     client.sendVideo(frame, behind);
                     sent++;
+                    if (waiting) {
+                        client.framing.resynced();
+                    }
                     if (tier != null && tier.offered(now, oldestWait, lag)) {
                         ladder.fanout(tier.target()).arrive(client);
                     }
@@ -123,6 +127,7 @@ final class StreamFanout {
                     // This frame and every one held for the viewer: all stale now.
                     metrics.droppedLagging.increment(1 + client.dropHeld());
                     wantKeyframe |= client.keyframeRequests;
+                    client.framing.awaitingKeyframe();
                     if (tier != null && tier.lagged(now) != AdaptiveTier.NONE) {
                         ladder.fanout(tier.target()).arrive(client);
                     }
@@ -261,9 +266,13 @@ final class StreamFanout {
         boolean wantKeyframe = false;
         for (int i = clients.size() - 1; i >= 0; i--) {
             final WsClient client = clients.get(i);
+            final boolean streaming = client.session.state() == ClientSession.State.STREAMING;
             if (client.session.frameSkipped(now)) {
                 metrics.droppedAwaiting.increment();
                 wantKeyframe |= client.keyframeRequests;
+                if (streaming) {
+                    client.framing.awaitingKeyframe();
+                }
             }
         }
         if (wantKeyframe) {
