@@ -30,6 +30,13 @@ final class TierRun {
         new Figure("empty_seconds", "seconds without a frame (all viewers)", "s", "seconds_without_frames"),
         new Figure("last_switch_s", "last tier switch after the first frame (latest viewer)", "s", "last_switch_after_first_frame_s"));
 
+    /** Figures of the whole leg (class "server"): where a leg's result has them. */
+    static final List<Figure> LEG_FIGURES = List.of(
+        new Figure("server_cpu_cores", "server CPU", "cores", "server_cpu_cores"),
+        new Figure("dropped_lagging", "frames dropped for lagging viewers", "frames", "server_metrics", "dropped_lagging"),
+        new Figure("dropped_awaiting_keyframe", "frames dropped waiting for a keyframe (resyncs, switches)", "frames",
+            "server_metrics", "dropped_awaiting_keyframe"));
+
     private final LoadCommand o;
 
     TierRun(final LoadCommand options) {
@@ -78,8 +85,10 @@ final class TierRun {
     /** Per class and figure: each leg's value per round, the ratio tiers / main only, their median and range. */
     static JsonArray summarize(final JsonArray rounds, final List<String> classes) {
         final JsonArray out = new JsonArray();
-        for (final String cls : classes) {
-            for (final Figure f : FIGURES) {
+        final List<String> all = new ArrayList<>(classes);
+        all.add("server");
+        for (final String cls : all) {
+            for (final Figure f : cls.equals("server") ? LEG_FIGURES : FIGURES) {
                 final List<Double> on = new ArrayList<>();
                 final List<Double> off = new ArrayList<>();
                 final List<Double> ratio = new ArrayList<>();
@@ -92,6 +101,9 @@ final class TierRun {
                 }
                 out.add(new JsonObject().put("class", cls).put("figure", f.key()).put("title", f.title()).put("unit", f.unit())
                     .put("tiers", PeerSummary.stats(on)).put("main_only", PeerSummary.stats(off)).put("ratio", PeerSummary.stats(ratio)));
+            }
+            if (cls.equals("server")) {
+                continue;
             }
             final JsonArray settled = new JsonArray();
             for (int i = 0; i < rounds.size(); i++) {
@@ -110,7 +122,7 @@ final class TierRun {
     }
 
     private static Double value(final JsonObject round, final String leg, final String cls, final Figure f) {
-        final JsonObject c = classOf(round, leg, cls);
+        final JsonObject c = cls.equals("server") ? round.getJsonObject(leg) : classOf(round, leg, cls);
         return c == null ? null : number(c, f.path());
     }
 

@@ -120,7 +120,7 @@ class TierRunTest {
     }
 
     private static JsonObject leg(final double p50, final double p99, final double fps) {
-        return new JsonObject().put("classes", new JsonObject().put("50%", new JsonObject()
+        return new JsonObject().put("server_cpu_cores", fps / 100).put("classes", new JsonObject().put("50%", new JsonObject()
             .put("oldest_frame_age_ms", new JsonObject().put("p50", p50).put("p99", p99))
             .put("fps", new JsonObject().put("mean", fps)).put("seconds_without_frames", 0)
             .put("settled_tier", new JsonObject().put("360p", 4))));
@@ -144,6 +144,7 @@ class TierRunTest {
         // 0 empty seconds against 0: no ratio, not a division by zero.
         assertNull(find(summary, "50%", "empty_seconds").getJsonObject("ratio").getValue("median"));
         assertEquals(3, find(summary, "50%", "settled_tier").getJsonArray("rounds").size());
+        assertEquals(2.5, find(summary, "server", "server_cpu_cores").getJsonObject("ratio").getDouble("median"), "the leg's own figures too");
         final String table = TierRun.table(new JsonObject().put("label", "t").put("tier_summary", summary));
         assertTrue(table.contains("| 50% | oldest frame per second, p99 | ms | 12.0 | 600 | 0.0200 | 0.0200 – 0.0250 | 0.0200, 0.0200, 0.0250 |"), table);
         assertTrue(table.contains("| 50% | tier settled on (viewers), tiers on | viewers | 360p×4; 360p×4; 360p×4 |"), table);
