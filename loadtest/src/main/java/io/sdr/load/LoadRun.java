@@ -353,7 +353,7 @@ final class LoadRun {
         return Math.round(value * scale) / scale;
     }
 
-    private static void deleteQuietly(final Path dir) {
+    static void deleteQuietly(final Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (final IOException ignored) {

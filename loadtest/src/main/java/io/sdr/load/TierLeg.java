@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -156,11 +155,7 @@ final class TierLeg {
             if (server != null) {
                 server.close();
             }
-            try (var paths = Files.walk(tempDir)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (final IOException ignored) {
-                // A temp dir left in /dev/shm is small once its rings are gone.
-            }
+            LoadRun.deleteQuietly(tempDir);
         }
     }
 

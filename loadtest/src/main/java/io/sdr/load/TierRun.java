@@ -3,11 +3,11 @@ package io.sdr.load;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import static io.sdr.load.PeerSummary.cell;
 import static io.sdr.load.PeerSummary.number;
 
 /**
@@ -45,29 +45,20 @@ final class TierRun {
 
     JsonObject run() {
         final JsonArray rounds = new JsonArray();
-        String error = null;
-        for (int r = 1; r <= o.rounds && error == null; r++) {
-            final JsonObject round = new JsonObject().put("round", r);
-            rounds.add(round);
-            for (final boolean adaptive : new boolean[] {true, false}) {
-                final String name = adaptive ? "tiers" : "main_only";
-                System.err.printf("sdr-load: round %d/%d, %s%n", r, o.rounds, adaptive ? "tiers on (adaptive)" : "main only (top tier pinned)");
-                JsonObject leg;
-                try {
-                    leg = new TierLeg(o, adaptive, "-r" + r + "-" + name).run();
-                } catch (final IOException e) {
-                    leg = new JsonObject().put("error", e.toString());
-                }
-                round.put(name, leg);
-                if (leg.getString("error") != null) {
-                    error = "round " + r + ", " + name + ": " + leg.getString("error");
-                    break;
-                }
-            }
-        }
+        final String error = AlternatingLegs.run(o.rounds, List.of(
+            new AlternatingLegs.Leg("tiers", "tiers on (adaptive)", legName -> new TierLeg(o, true, legName).run(), TierRun::problem),
+            new AlternatingLegs.Leg("main_only", "main only (top tier pinned)", legName -> new TierLeg(o, false, legName).run(),
+                TierRun::problem)), rounds);
         final JsonObject result = new JsonObject().put("label", o.label).put("machine", LoadRun.machine())
             .put("scenario", scenario()).put("tier_summary", summarize(rounds, classes())).put("tier_rounds", rounds);
         return error == null ? result : result.put("error", error);
+    }
+
+    /** A leg in which not even the healthy viewers got frames measured nothing. */
+    private static String problem(final JsonObject leg) {
+        final Double fps = number(leg, "classes", "healthy", "fps", "mean");
+        final Double clients = number(leg, "classes", "healthy", "clients");
+        return clients != null && clients > 0 && (fps == null || fps == 0) ? "no frame reached a healthy viewer in the window" : null;
     }
 
     private List<String> classes() {
@@ -172,13 +163,5 @@ final class TierRun {
             parts.add(tier + "×" + counts.getValue(tier));
         }
         return String.join(" ", parts);
-    }
-
-    private static String cell(final Number v) {
-        if (v == null) {
-            return "–";
-        }
-        final double d = v.doubleValue();
-        return Math.abs(d) >= 100 ? String.format(Locale.ROOT, "%.0f", d) : String.format(Locale.ROOT, "%.3g", d);
     }
 }
