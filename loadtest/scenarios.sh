@@ -6,6 +6,7 @@
 #   loadtest/scenarios.sh all              # every scenario, the 10-minute soak included (~39 min), then "report"
 #   loadtest/scenarios.sh peer             # the three peer comparisons (ours against the Node ws relay, ~9 min), then "report"
 #   loadtest/scenarios.sh edges            # edges over NATS: the hop, bytes per frame per edge, origin CPU (~2 min)
+#   loadtest/scenarios.sh tiers            # narrow links with quality tiers against main only (~3 min)
 #   loadtest/scenarios.sh peer-smoke       # a 5-client, 1-round peer run that must succeed (exit 1 otherwise, ~20 s)
 #   loadtest/scenarios.sh 150k stalled     # some of them
 #   loadtest/scenarios.sh soak             # the 10-minute soak (SOAK_S=600 by default)
@@ -134,6 +135,10 @@ scenario() {
     # on the origin and on each edge, 150 KB frames (300 KB keyframes) at 60 fps: the hop, bytes per frame per edge, origin CPU.
     edges)        load edge-150k-2x20 --edges 2 --rounds 3 --clients 20 --fps 60 --frame-bytes 150000 --keyframe-bytes 300000 \
                     --gop 60 --duration 10 --warmup 5 ;;
+    # Narrow links (issue 20): three tier rings (720p30-sized frames, then 24 % and 6 % of them), 20 healthy viewers and
+    # 4 per narrow class reading at 25/50/100 % of the top tier's rate with a 16 KiB receive buffer; alternating legs of
+    # tiers on (adaptive) and main only (top tier pinned): per class the oldest frame per second, frame rate, tier settled on.
+    tiers)        load tiers-720p30 --tiers --rounds 3 --clients 20 --narrow 4 $P720 --duration 10 --warmup 5 ;;
     # Proof that peer mode works end to end: both legs must run, deliver frames and give a CPU ratio.
     # Not through load(): a failure here fails the script.
     peer-smoke)

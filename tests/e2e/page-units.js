@@ -53,6 +53,13 @@ async (base) => {
   check('codec string from SPS', h264.codecStringFromSps(new Uint8Array([...sps, ...pps])), 'avc1.64001f');
   check('no SPS', h264.codecStringFromSps(new Uint8Array([0, 0, 1, 0x41, 1])), null);
   check('truncated SPS', h264.codecStringFromSps(new Uint8Array([0, 0, 1, 0x67, 0x42])), null);
+  // A tier switch changes the SPS (the size) while the codec string may stay: the decoder compares SPS bytes.
+  check('SPS bytes up to the next start code', [...h264.spsOf(new Uint8Array([...sps, ...pps]))], [...sps.slice(4)]);
+  check('SPS at the end of the unit', [...h264.spsOf(new Uint8Array([0, 0, 1, 0x41, 1, 0, 0, 1, 0x67, 0x42, 0xc0]))], [0x67, 0x42, 0xc0]);
+  check('no SPS bytes', h264.spsOf(new Uint8Array([0, 0, 1, 0x41, 1])), null);
+  check('same SPS', h264.sameBytes(new Uint8Array([0x67, 1, 2]), new Uint8Array([0x67, 1, 2])), true);
+  check('another SPS', h264.sameBytes(new Uint8Array([0x67, 1, 2]), new Uint8Array([0x67, 1, 3])), false);
+  check('SPS against none', h264.sameBytes(new Uint8Array([0x67]), null), false);
 
   // telemetry.js: what the panel shows
   const show = (b) => telemetry.describePayload(new Uint8Array(b)).text;

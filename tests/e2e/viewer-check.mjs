@@ -17,6 +17,12 @@
 // screen entered and left, then the stream picker switches to "switchTo" (whose pictures are
 // switchWidth wide), and the page is opened again at a phone's width (390 px).
 //
+// With "tiers" ({"topLabel", "topWidth", "pins": [{"label", "width"}], "throttle": {"kbps", "seconds"}}),
+// the stream has quality tiers: the page must start on the top tier, then each pin is chosen in the
+// tier picker (the page reconnects with ?tier=) and the picture must change to that tier's width
+// with frames still decoded; with "throttle", CDP's Network.emulateNetworkConditions then narrows the
+// page's link, and the server must move the (adaptive) page down a tier at a keyframe.
+//
 // With "edgeRestart", after the first checks the script prints {"event":"edge-restart"} and waits
 // for a line on stdin (the test restarts Caddy), then checks that the page reconnected and decodes.
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -264,6 +270,57 @@ async function streamScenario(page, scenario, report) {
   }
 }
 
+async function tiersScenario(page, context, scenario, report) {
+  const minFrames = scenario.minFrames || 10;
+  const spec = scenario.tiers;
+  report.first = await until(async () => {
+    const s = await snapshot(page);
+    return s && s.tier && s.tier.label === spec.topLabel && s.width === spec.topWidth && s.decoded >= minFrames ? s : null;
+  }, 30000) || await snapshot(page);
+  report.picker = await page.evaluate(() => ({
+    visible: !document.getElementById('tier-picker').hidden,
+    options: [...document.getElementById('tier-select').options].map((o) => o.value),
+    shown: document.getElementById('tier-state').textContent,
+  }));
+  report.pins = [];
+  for (const pin of spec.pins) {
+    const before = await snapshot(page);
+    await page.selectOption('#tier-select', pin.label);
+    const label = pin.label === 'auto' ? spec.topLabel : pin.label;
+    const after = await until(async () => {
+      const s = await snapshot(page);
+      return s.connections > before.connections && s.tier && s.tier.label === label && s.width === pin.width
+        && s.decoded >= before.decoded + minFrames ? s : null;
+    }, 30000) || await snapshot(page);
+    report.pins.push({ label: pin.label, before, after, url: page.url(),
+      shown: await page.evaluate(() => document.getElementById('tier-state').textContent),
+      overlay: await page.evaluate(() => document.getElementById('overlay').textContent) });
+  }
+  if (spec.throttle) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const before = await snapshot(page);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 0, downloadThroughput: (spec.throttle.kbps * 1000) / 8, uploadThroughput: -1,
+    });
+    const down = await until(async () => {
+      const s = await snapshot(page);
+      return s.tier && s.tier.index > 0 && s.tier.reason === 'lagging' ? s : null;
+    }, (spec.throttle.seconds || 20) * 1000) || await snapshot(page);
+    const after = await until(async () => {
+      const s = await snapshot(page);
+      return s.tier && s.width === s.tier.width && s.decoded >= down.decoded + minFrames ? s : null;
+    }, 20000) || await snapshot(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    report.throttle = { before, down, after };
+  }
+  if (scenario.screenshot) {
+    report.screenshot = join(config.outDir, scenario.screenshot);
+    await page.screenshot({ path: report.screenshot });
+  }
+  report.last = await snapshot(page);
+}
+
 async function noticeScenario(page, scenario, report) {
   report.notice = await until(async () => {
     const n = await noticeState(page);
@@ -316,6 +373,8 @@ try {
         if (scenario.phoneScreenshot) {
           await phoneScenario(browser, scenario, report);
         }
+      } else if (scenario.tiers) {
+        await tiersScenario(page, context, scenario, report);
       } else if (scenario.notice) {
         await noticeScenario(page, scenario, report);
       } else {

@@ -3,7 +3,7 @@
 // behind, frames are skipped up to the next IDR rather than queued: the picture stays near live.
 // "Behind" is measured in time, not queue length: a new viewer gets the server's cached GOP in
 // one burst, which a decoder clears in a fraction of a second and must not count as lag.
-import { codecStringFromSps, containsIdr } from './h264.js';
+import { codecStringFromSps, containsIdr, sameBytes, spsOf } from './h264.js';
 
 /** A chunk still undecoded after this long means the decoder cannot keep up: skip to the next IDR. */
 const MAX_DECODE_DELAY_MS = 1000;
@@ -31,6 +31,9 @@ export class H264Decoder {
     this.onFailure = onFailure;
     this.decoder = null;
     this.codec = null;
+    /** The SPS the decoder was configured at (a copy): another one at an IDR means a reconfigure. */
+    this.sps = null;
+    this.reconfigures = 0;
     this.unsupportedCodec = null;
     this.waitingForKeyframe = true;
     this.decoded = 0;
@@ -73,7 +76,7 @@ export class H264Decoder {
     }
     try {
       if (idr) {
-        this.configureFor(codec);
+        this.configureFor(codec, spsOf(frame.payload));
       }
       this.pending.set(frame.frameSeq, performance.now());
       this.decoder.decode(new EncodedVideoChunk({
@@ -95,8 +98,15 @@ export class H264Decoder {
     return 0;
   }
 
-  configureFor(codec) {
-    if (this.decoder && this.decoder.state === 'configured' && codec === this.codec) {
+  /**
+   * Configures at an IDR when there is no decoder yet, or the codec string or the SPS changed: a
+   * stream with quality tiers moves a viewer to another rendition at a keyframe, with another
+   * picture size (and perhaps level) in its SPS. Chunks queued before the reconfigure are still
+   * decoded with the old configuration (WebCodecs runs configure and decode in call order).
+   */
+  configureFor(codec, sps) {
+    const configured = this.decoder && this.decoder.state === 'configured';
+    if (configured && codec === this.codec && (!sps || sameBytes(sps, this.sps))) {
       return;
     }
     if (!this.decoder || this.decoder.state === 'closed') {
@@ -104,10 +114,13 @@ export class H264Decoder {
         output: (picture) => this.draw(picture),
         error: (error) => this.fail(error),
       });
+    } else if (configured) {
+      this.reconfigures++;
     }
     // No `description`: Annex B with SPS/PPS in band.
     this.decoder.configure({ codec, optimizeForLatency: true });
     this.codec = codec;
+    this.sps = sps ? sps.slice() : null;
   }
 
   draw(picture) {

@@ -45,3 +45,42 @@ export function codecStringFromSps(bytes) {
   });
   return codec;
 }
+
+/**
+ * The first SPS NAL unit of the access unit (header byte to the next start code), or null. Two
+ * renditions of one stream (quality tiers) differ in it even when their codec strings match.
+ */
+export function spsOf(bytes) {
+  let sps = null;
+  forEachNal(bytes, (type, start) => {
+    if (type !== NAL_SPS) {
+      return false;
+    }
+    let end = bytes.length;
+    for (let i = start + 1; i + 2 < bytes.length; i++) {
+      if (bytes[i] === 0 && bytes[i + 1] === 0 && (bytes[i + 2] === 1 || (bytes[i + 2] === 0 && bytes[i + 3] === 1))) {
+        end = i;
+        break;
+      }
+    }
+    sps = bytes.subarray(start, end);
+    return true;
+  });
+  return sps;
+}
+
+/** Whether two byte arrays (or null) hold the same bytes. */
+export function sameBytes(a, b) {
+  if (a === b) {
+    return true;
+  }
+  if (!a || !b || a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
+}

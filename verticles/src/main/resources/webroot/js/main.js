@@ -24,6 +24,9 @@ const ui = {
   notice: $('notice'),
   picker: $('stream-picker'),
   select: $('stream-select'),
+  tierPicker: $('tier-picker'),
+  tierSelect: $('tier-select'),
+  tierState: $('tier-state'),
   tokenForm: $('token-form'),
   tokenInput: $('token-input'),
   videoFrame: $('video-frame'),
@@ -41,6 +44,14 @@ let token = takeToken();
 let accessDenied = false;
 
 let stream = params.get('stream');
+/** ?tier=: null or 'auto' is adaptive (the server moves us to what the link carries); a label pins that tier. */
+let tierChoice = params.get('tier');
+/** Tier labels per stream from /stream/list, largest first: {main: ['720p', '360p', ...]}. */
+let tierLabels = {};
+/** The server's last 0x03 tier message (which rendition we receive, and why), or null. */
+let tier = null;
+const tierHistory = [];
+let tierSwitches = 0;
 let streams = [];
 let defaultStream = null;
 let lastSeq = null;
@@ -122,8 +133,15 @@ function renderNotices() {
 
 function socketUrl() {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const query = stream ? `?stream=${encodeURIComponent(stream)}` : '';
-  return `${scheme}//${location.host}/stream/ws${query}`;
+  const query = new URLSearchParams();
+  if (stream) {
+    query.set('stream', stream);
+  }
+  if (tierChoice) {
+    query.set('tier', tierChoice);
+  }
+  const text = query.toString();
+  return `${scheme}//${location.host}/stream/ws${text ? `?${text}` : ''}`;
 }
 
 const socket = new ReconnectingSocket(socketUrl, {
@@ -142,6 +160,9 @@ const socket = new ReconnectingSocket(socketUrl, {
     latency.reset(LatencyTracker.nowEpochMs());
     // Ask for the 0x03 messages behind the latency figure; a server without them ignores this.
     socket.send({ stats: true });
+    // Which quality tier we get and why (streams without tiers send none; older servers ignore it).
+    tier = null;
+    socket.send({ tiers: true });
     ping();
     setTimeout(ping, 300);
     setTimeout(ping, 1000);
@@ -278,6 +299,8 @@ function onControl(body) {
     clock.add(body.ping, LatencyTracker.nowEpochMs(), body.server_time_ms);
   } else if (body.type === 'stats') {
     latency.onStats(body);
+  } else if (body.type === 'tier') {
+    onTier(body);
   } else if (body.type === 'keyframe' && body.status === 'refused') {
     keyframes.refused = body.reason || 'refused';
     keyframes.pendingSince = null;
@@ -287,6 +310,84 @@ function onControl(body) {
 }
 
 setInterval(ping, PING_INTERVAL_MS);
+
+// ---- quality tiers -------------------------------------------------------------------------------
+
+/**
+ * The server moved us to another rendition (or told us where we are, frame_seq -1). Nothing to do
+ * for the picture: the switch comes at a keyframe whose SPS has the new size, and the decoder
+ * reconfigures there; this only shows it.
+ */
+function onTier(body) {
+  if (typeof body.label !== 'string' || !Array.isArray(body.tiers)) {
+    return;
+  }
+  if (tier && tier.label !== body.label) {
+    tierSwitches++;
+  }
+  tier = {
+    label: body.label,
+    stream: body.tier,
+    index: body.index,
+    tiers: body.tiers.map(String),
+    reason: body.reason,
+    frameSeq: body.frame_seq,
+    width: body.width || null,
+    height: body.height || null,
+    bitrateKbps: body.bitrate_kbps || null,
+    linkKbps: body.link_kbps || null,
+  };
+  tierHistory.push({ label: tier.label, reason: tier.reason, frameSeq: tier.frameSeq });
+  if (tierHistory.length > 20) {
+    tierHistory.shift();
+  }
+  renderTierPicker();
+}
+
+const TIER_REASONS = {
+  join: 'starting at the top',
+  pinned: 'pinned',
+  lagging: 'down: the link lagged',
+  probe: 'up: the link drained',
+  probe_failed: 'back down: the step up lagged',
+};
+
+function tierText(t) {
+  const size = t.width ? ` ${t.width}×${t.height}` : '';
+  const link = t.linkKbps ? ` · link ${formatNumber(t.linkKbps)} kbit/s` : '';
+  return `${t.label}${size} · ${TIER_REASONS[t.reason] || t.reason}${link}`;
+}
+
+/** The picker: auto plus the tiers of the stream shown (from the tier message, else /stream/list). */
+function renderTierPicker() {
+  const labels = tier ? tier.tiers : tierLabels[(stream || defaultStream || '').split('~')[0]] || [];
+  ui.tierPicker.hidden = labels.length < 2;
+  const wanted = ['auto', ...labels];
+  if ([...ui.tierSelect.options].map((o) => o.value).join() !== wanted.join()) {
+    ui.tierSelect.replaceChildren(new Option('auto', 'auto'), ...labels.map((label) => new Option(label, label)));
+  }
+  ui.tierSelect.value = tierChoice && labels.includes(tierChoice) ? tierChoice : 'auto';
+  ui.tierState.textContent = tier ? tierText(tier) : '';
+}
+
+ui.tierSelect.addEventListener('change', () => {
+  tierChoice = ui.tierSelect.value === 'auto' ? null : ui.tierSelect.value;
+  const url = new URL(location.href);
+  if (stream && stream.includes('~')) {
+    // ?stream=main~360p pins as well: the choice here replaces it.
+    stream = stream.slice(0, stream.indexOf('~'));
+    url.searchParams.set('stream', stream);
+  }
+  if (tierChoice) {
+    url.searchParams.set('tier', tierChoice);
+  } else {
+    url.searchParams.delete('tier');
+  }
+  history.replaceState(null, '', url);
+  // A pin is a new connection (?tier=): the server starts it on that tier, at a keyframe.
+  decoder.resync();
+  socket.restart();
+});
 
 // ---- stream selector ---------------------------------------------------------------------------
 
@@ -303,15 +404,22 @@ async function loadStreams() {
     const list = await response.json();
     streams = Array.isArray(list.streams) ? list.streams : [];
     defaultStream = list.default || streams[0] || null;
+    tierLabels = {};
+    for (const [name, tiers] of Object.entries(list.tiers && typeof list.tiers === 'object' ? list.tiers : {})) {
+      if (Array.isArray(tiers)) {
+        tierLabels[name] = tiers.map((t) => String(t && t.label));
+      }
+    }
   } catch (error) {
     return true; // a server without /stream/list: no selector, the default stream
   }
-  if (stream && !streams.includes(stream)) {
+  if (stream && !streams.includes(stream.split('~')[0])) {
     showNotice('stream', `There is no stream "${stream}" on this server; streams: ${streams.join(', ')}.`);
   }
   ui.picker.hidden = streams.length < 2;
   ui.select.replaceChildren(...streams.map((name) => new Option(name, name)));
   ui.select.value = stream || defaultStream;
+  renderTierPicker();
   return true;
 }
 
@@ -319,8 +427,13 @@ ui.select.addEventListener('change', () => {
   stream = ui.select.value;
   const url = new URL(location.href);
   url.searchParams.set('stream', stream);
+  // Another stream has its own tiers (or none): back to auto.
+  url.searchParams.delete('tier');
+  tierChoice = null;
   history.replaceState(null, '', url);
   clearNotice('stream');
+  tier = null;
+  renderTierPicker();
   codec = null;
   droppedServer = 0;
   decoder.resync();
@@ -434,6 +547,12 @@ function snapshot() {
     droppedServer,
     droppedClient: decoder.skipped,
     decodeErrors: decoder.errors,
+    reconfigures: decoder.reconfigures,
+    tierChoice: tierChoice || 'auto',
+    tier: tier ? { ...tier } : null,
+    tierShown: ui.tierPicker.hidden ? null : ui.tierState.textContent,
+    tierSwitches,
+    tierHistory: tierHistory.map((t) => ({ ...t })),
     malformed,
     latencyToArrivalMs: lat.arrivalMs,
     latencyToPictureMs: lat.drawnMs,
@@ -468,6 +587,7 @@ function renderOverlay() {
       ` (from ${s.latencyClock || 'commit'}${s.clockRttMs === null ? '' : `, clock ±${(s.clockRttMs / 2).toFixed(1)} ms`})`;
   ui.overlay.textContent = [
     `${s.stream || 'default stream'} · ${codecText} · ${picture}`,
+    ...(s.tier ? [`tier ${tierText(s.tier)} (${s.tierChoice === 'auto' ? 'auto' : 'pinned'})`] : []),
     `fps ${s.fps.toFixed(1)} · received ${s.receivedFps.toFixed(1)}/s · ${(s.bitrateBps / 1e6).toFixed(2)} Mbit/s`,
     `decode queue ${s.decodeQueue} · dropped ${s.dropped} (server ${s.droppedServer}, here ${s.droppedClient}) · errors ${s.decodeErrors}`,
     latencyText,

@@ -14,13 +14,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One load client's connection: a hand-written WebSocket client that reads the server's frames as
- * a stream, keeping only the first 41 bytes of each message ({@code [0x01][32-byte frame header]
- * [8-byte writer timestamp]}) and skipping the rest in place. No aggregation, no copy beyond the
+ * a stream, keeping only the first 42 bytes of each message ({@code [0x01][32-byte frame header]
+ * [8-byte writer timestamp][tier byte]}) and skipping the rest in place. No aggregation, no copy beyond the
  * kernel's: the load tool shares 2 cores with the server and must stay cheap per byte.
  *
  * <pre>
  *   video message:  | 0x01 | frame_id u64 | frame_seq u64 | size u32 | flags u16 | codec u16 | crc | res | payload ... |
  *                      0      1             9               17         21          23                       33: writer nanoTime (u64 LE)
+ *                                                                                                           41: tier (u8, RingFeeder)
  * </pre>
  *
  * Confined to the channel's event loop.
@@ -29,8 +30,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] CRLFCRLF = {'\r', '\n', '\r', '\n'};
-    /** Bytes of each message the client keeps: type, frame header, writer timestamp. */
-    static final int HEAD_BYTES = 1 + 32 + 8;
+    /** Bytes of each message the client keeps: type, frame header, writer timestamp, tier. */
+    static final int HEAD_BYTES = 1 + 32 + 8 + 1;
     private static final int MAX_HANDSHAKE_BYTES = 16 * 1024;
 
     private final LoadClients clients;
@@ -88,7 +89,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(final ChannelHandlerContext ctx, final Object msg) {
         final ByteBuf in = (ByteBuf) msg;
         try {
-            if (stats.kind == ClientStats.Kind.SLOW) {
+            if (stats.paced()) {
                 pacedBytes += in.readableBytes();
             }
             if (!open) {
@@ -104,7 +105,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(final ChannelHandlerContext ctx) {
-        if (stats.kind != ClientStats.Kind.SLOW || readScheduled || !ctx.channel().isActive()) {
+        if (!stats.paced() || readScheduled || !ctx.channel().isActive()) {
             return;
         }
         // Slow client: the next read may happen once the bytes read so far fit the rate.
@@ -112,7 +113,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (pacedSinceNs == 0) {
             pacedSinceNs = now;
         }
-        final long dueNs = pacedSinceNs + (long) (pacedBytes * 1e9 / clients.slowBytesPerSecond());
+        final long rate = stats.readBytesPerSecond > 0 ? stats.readBytesPerSecond : clients.slowBytesPerSecond();
+        final long dueNs = pacedSinceNs + (long) (pacedBytes * 1e9 / rate);
         if (dueNs - now <= 0) {
             ctx.read();
             return;
@@ -243,8 +245,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         final long seq = (long) LONG_LE.get(head, 1 + 8);
         final int flags = ((short) SHORT_LE.get(head, 1 + 20)) & 0xffff;
-        final long writerNs = headHave >= HEAD_BYTES ? (long) LONG_LE.get(head, 33) : 0;
-        clients.onVideo(stats, seq, (flags & 1) != 0, writerNs, messageBytes, nowNs);
+        final long writerNs = headHave >= 1 + 32 + 8 ? (long) LONG_LE.get(head, 33) : 0;
+        final int tier = headHave >= HEAD_BYTES ? head[HEAD_BYTES - 1] & 0xff : -1;
+        clients.onVideo(stats, seq, (flags & 1) != 0, writerNs, messageBytes, nowNs, tier);
     }
 
     private void fail(final ChannelHandlerContext ctx, final String why) {

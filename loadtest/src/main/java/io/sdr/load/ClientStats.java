@@ -11,9 +11,11 @@ final class ClientStats {
     /**
      * How a client reads: as fast as it can, at a limited byte rate, or not at all during the window.
      * A JOINER reads like a healthy client but connects during the window, into a warm server and a
-     * flowing stream: its join time is the one a viewer opening the page sees.
+     * flowing stream: its join time is the one a viewer opening the page sees. A NARROW client (the
+     * quality-tier runs, {@link TierLeg}) reads at its own byte rate with its own receive buffer, a
+     * viewer on a link narrower than the stream.
      */
-    enum Kind { HEALTHY, SLOW, STALLED, JOINER }
+    enum Kind { HEALTHY, SLOW, STALLED, JOINER, NARROW }
 
     final int id;
     final Kind kind;
@@ -56,9 +58,57 @@ final class ClientStats {
     long resumeStaleFrames;
     long resumeFrames;
 
+    // Narrow links (TierLeg): the rate class, its read rate and receive buffer (0 = the run's).
+    int rateClass = -1;
+    long readBytesPerSecond;
+    int rcvBufBytes;
+    /** Per second of the window, when tracked: the oldest frame's age (ns), frames, the tier of the last frame. */
+    long[] maxAgeBySecond;
+    int[] framesBySecond;
+    int[] tierBySecond;
+    /** The tier of the last frame (RingFeeder's tier byte), -1 before any; switches seen; when the last one came. */
+    int tier = -1;
+    int tierSwitches;
+    long lastSwitchNs;
+
     ClientStats(final int id, final Kind kind) {
         this.id = id;
         this.kind = kind;
+    }
+
+    /** Reads paced to a byte rate (slow and narrow clients). */
+    boolean paced() {
+        return kind == Kind.SLOW || kind == Kind.NARROW;
+    }
+
+    /** Keep per-second figures for a window of {@code seconds}. */
+    void trackSeconds(final int seconds) {
+        maxAgeBySecond = new long[seconds + 1];
+        framesBySecond = new int[seconds + 1];
+        tierBySecond = new int[seconds + 1];
+        java.util.Arrays.fill(tierBySecond, -1);
+    }
+
+    /** A frame of {@code tier}, at any time: counts the switches. */
+    void tierSeen(final int frameTier, final long nowNs) {
+        if (frameTier >= 0 && frameTier != tier) {
+            if (tier >= 0) {
+                tierSwitches++;
+                lastSwitchNs = nowNs;
+            }
+            tier = frameTier;
+        }
+    }
+
+    /** A frame in second {@code second} of the window, {@code ageNs} old (-1 unknown). */
+    void inSecond(final int second, final long ageNs, final int frameTier) {
+        if (maxAgeBySecond == null) {
+            return;
+        }
+        final int s = Math.min(second, maxAgeBySecond.length - 1);
+        maxAgeBySecond[s] = Math.max(maxAgeBySecond[s], ageNs);
+        framesBySecond[s]++;
+        tierBySecond[s] = frameTier;
     }
 
     boolean joined() {

@@ -3,12 +3,12 @@ package io.sdr.load;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
+import static io.sdr.load.PeerSummary.cell;
 import static io.sdr.load.PeerSummary.number;
 
 /**
@@ -56,26 +56,11 @@ final class EdgeRun {
 
     JsonObject run() {
         final JsonArray rounds = new JsonArray();
-        String error = null;
-        for (int r = 1; r <= o.rounds && error == null; r++) {
-            final JsonObject round = new JsonObject().put("round", r);
-            rounds.add(round);
-            for (final String name : List.of("alone", "edges")) {
-                System.err.printf("sdr-load: round %d/%d, %s%n", r, o.rounds, name.equals("alone") ? "the origin alone" : "the origin and " + o.edges + " edges");
-                JsonObject leg;
-                try {
-                    leg = new LoadRun(o, LoadRun.Target.OURS, "-r" + r + "-" + name, name.equals("alone") ? 0 : o.edges).run();
-                } catch (final IOException e) {
-                    leg = new JsonObject().put("error", e.toString());
-                }
-                round.put(name, leg);
-                error = problem(leg, name.equals("edges"));
-                if (error != null) {
-                    error = "round " + r + ", " + name + ": " + error;
-                    break;
-                }
-            }
-        }
+        final String error = AlternatingLegs.run(o.rounds, List.of(
+            new AlternatingLegs.Leg("alone", "the origin alone", legName -> new LoadRun(o, LoadRun.Target.OURS, legName, 0).run(),
+                leg -> problem(leg, false)),
+            new AlternatingLegs.Leg("edges", "the origin and " + o.edges + " edges",
+                legName -> new LoadRun(o, LoadRun.Target.OURS, legName, o.edges).run(), leg -> problem(leg, true))), rounds);
         final JsonArray summary = new JsonArray();
         for (final Figure f : FIGURES) {
             final List<Double> values = new ArrayList<>();
@@ -93,9 +78,6 @@ final class EdgeRun {
 
     /** Why a leg's figures cannot be compared, or null. */
     private String problem(final JsonObject leg, final boolean withEdges) {
-        if (leg.getString("error") != null) {
-            return leg.getString("error");
-        }
         if (o.fps > 0 && leg.getJsonObject("delivered", new JsonObject()).getLong("bytes", 0L) == 0) {
             return "no frame reached an origin viewer in the window";
         }
@@ -211,13 +193,5 @@ final class EdgeRun {
                 String.join(", ", perRound)));
         }
         return b.toString();
-    }
-
-    private static String cell(final Number v) {
-        if (v == null) {
-            return "–";
-        }
-        final double d = v.doubleValue();
-        return Math.abs(d) >= 100 ? String.format(Locale.ROOT, "%.0f", d) : String.format(Locale.ROOT, "%.3g", d);
     }
 }

@@ -103,6 +103,18 @@ final class LoadClients implements AutoCloseable {
         this.stalledRcvBufBytes = stalledRcvBufBytes;
     }
 
+    /**
+     * Before {@link #connectAll}: client {@code id} becomes a narrow-link viewer of rate class
+     * {@code rateClass}, reading {@code bytesPerSecond} with a {@code rcvBufBytes} receive buffer.
+     */
+    void narrow(final int id, final int rateClass, final long bytesPerSecond, final int rcvBufBytes) {
+        final ClientStats c = new ClientStats(id, ClientStats.Kind.NARROW);
+        c.rateClass = rateClass;
+        c.readBytesPerSecond = bytesPerSecond;
+        c.rcvBufBytes = rcvBufBytes;
+        clients.set(id, c);
+    }
+
     long slowBytesPerSecond() {
         return slowBytesPerSecond;
     }
@@ -123,18 +135,21 @@ final class LoadClients implements AutoCloseable {
     }
 
     private void connect(final ClientStats client) {
-        final boolean slow = client.kind == ClientStats.Kind.SLOW;
+        final boolean slow = client.paced();
+        final long rate = client.readBytesPerSecond > 0 ? client.readBytesPerSecond : slowBytesPerSecond;
         final Bootstrap b = bootstrap.clone();
         if (client.kind == ClientStats.Kind.STALLED && stalledRcvBufBytes > 0) {
             // Set before connect, so the window scale is chosen for it.
             b.option(ChannelOption.SO_RCVBUF, stalledRcvBufBytes);
+        } else if (client.rcvBufBytes > 0) {
+            b.option(ChannelOption.SO_RCVBUF, client.rcvBufBytes);
         }
         b.handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(final SocketChannel ch) {
                 if (slow) {
                     // Reads are paced by the handler: small fixed reads, one per read() call.
-                    final int chunk = (int) Math.max(1024, Math.min(16 * 1024, slowBytesPerSecond / 100));
+                    final int chunk = (int) Math.max(1024, Math.min(16 * 1024, rate / 100));
                     ch.config().setAutoRead(false);
                     ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(chunk).maxMessagesPerRead(1));
                 } else {
@@ -162,8 +177,9 @@ final class LoadClients implements AutoCloseable {
     }
 
     void onVideo(final ClientStats c, final long seq, final boolean keyframe, final long writerNs, final long bytes,
-                 final long nowNs) {
+                 final long nowNs, final int tier) {
         c.framesTotal++;
+        c.tierSeen(tier, nowNs);
         if (c.firstFrameNs == 0) {
             c.firstFrameNs = nowNs;
             c.firstNotKeyframe = !keyframe;
@@ -214,6 +230,7 @@ final class LoadClients implements AutoCloseable {
                 c.gapsWithoutKeyframe++;
             }
         }
+        c.inSecond((int) Math.max(0, (nowNs - windowStartNs) / 1_000_000_000L), ageNs, tier);
         if (ageNs >= 0) {
             c.latencyNs.recordValue(Math.min(Math.max(ageNs, 1_000L), c.latencyNs.getHighestTrackableValue()));
             if (c.kind == ClientStats.Kind.HEALTHY) {

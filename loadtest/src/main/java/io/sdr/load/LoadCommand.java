@@ -121,6 +121,23 @@ public final class LoadCommand implements Callable<Integer> {
         + "the tool's nats-server uses (default ${DEFAULT-VALUE})")
     Path natsConf = Path.of("conf/nats.conf");
 
+    @Option(names = "--tiers", description = "narrow links with quality tiers: the writer feeds one ring per tier (main, main~LABEL, "
+        + "...; keyframes aligned), --clients healthy viewers and --narrow viewers per rate class read from a server with those tiers, "
+        + "in alternating legs of tiers on (adaptive) and main only (top tier pinned) for --rounds (docs/BENCHMARKS.md, Narrow links)")
+    boolean tiers;
+    @Option(names = "--tier-labels", split = ",", description = "with --tiers: tier labels, largest first (default ${DEFAULT-VALUE})")
+    List<String> tierLabels = new ArrayList<>(List.of("720p", "360p", "180p"));
+    @Option(names = "--tier-shares", split = ",", description = "with --tiers: each tier's frame sizes as a share of --frame-bytes and "
+        + "--keyframe-bytes, largest first (default ${DEFAULT-VALUE}: 2500, 600 and 150 kbit/s of a 2.5 Mbit/s top tier)")
+    List<Double> tierShares = new ArrayList<>(List.of(1.0, 0.24, 0.06));
+    @Option(names = "--narrow", description = "with --tiers: viewers per narrow rate class (default ${DEFAULT-VALUE})")
+    int narrow = 4;
+    @Option(names = "--narrow-rates", split = ",", description = "with --tiers: the rate classes, as shares of the top tier's "
+        + "bitrate each narrow viewer reads at (default ${DEFAULT-VALUE})")
+    List<Double> narrowRates = new ArrayList<>(List.of(0.25, 0.5, 1.0));
+    @Option(names = "--narrow-rcvbuf", description = "with --tiers: SO_RCVBUF bytes of a narrow viewer (default ${DEFAULT-VALUE})")
+    int narrowRcvBuf = 16 * 1024;
+
     @Option(names = "--label", description = "scenario name in the output")
     String label = "";
     @Option(names = "--json", description = "print JSON instead of the table")
@@ -142,7 +159,7 @@ public final class LoadCommand implements Callable<Integer> {
         if (tables != null) {
             for (final Path table : tables) {
                 final JsonObject result = new JsonObject(Files.readString(table));
-                System.out.println(result.containsKey("edge_rounds") ? EdgeRun.table(result)
+                System.out.println(result.containsKey("tier_rounds") ? TierRun.table(result) : result.containsKey("edge_rounds") ? EdgeRun.table(result)
                     : result.containsKey("rounds") ? PeerReport.table(result) : Report.table(result));
             }
             return 0;
@@ -158,13 +175,14 @@ public final class LoadCommand implements Callable<Integer> {
         }
         final long legS = warmupS + durationS + connectTimeoutS + (stallMs + resumeMs) / 1000 + 90;
         // Peer mode: two legs a round, and perhaps an npm ci first.
-        final Watchdog watchdog = Watchdog.start(peer == null && edges == 0 ? legS : 2 * rounds * legS + 180);
+        final Watchdog watchdog = Watchdog.start(peer == null && edges == 0 && !tiers ? legS : 2 * rounds * legS + 180);
         try {
-            final JsonObject result = edges > 0 ? new EdgeRun(this).run() : peer == null ? new LoadRun(this).run() : new PeerRun(this).run();
+            final JsonObject result = tiers ? new TierRun(this).run() : edges > 0 ? new EdgeRun(this).run()
+                : peer == null ? new LoadRun(this).run() : new PeerRun(this).run();
             if (jsonFile != null) {
                 Files.writeString(jsonFile, result.encodePrettily() + "\n");
             }
-            System.out.println(json ? result.encodePrettily() : edges > 0 ? EdgeRun.table(result)
+            System.out.println(json ? result.encodePrettily() : tiers ? TierRun.table(result) : edges > 0 ? EdgeRun.table(result)
                 : peer == null ? Report.table(result) : PeerReport.table(result));
             return result.getString("error") == null ? 0 : 1;
         } finally {
@@ -188,8 +206,8 @@ public final class LoadCommand implements Callable<Integer> {
         if (warmupS < 0 || warmupS > 60 || connectTimeoutS < 1 || connectTimeoutS > 120 || resumeMs < 0 || resumeMs > 10_000) {
             return "--warmup must be in [0, 60], --connect-timeout in [1, 120], --resume in [0, 10000]";
         }
-        if (fps < 0 || fps > 10_000 || gop < 1 || frameBytes < 8 || keyframeBytes < 0 || connectRate <= 0) {
-            return "--fps must be in [0, 10000], --gop >= 1, --frame-bytes >= 8, --connect-rate > 0";
+        if (fps < 0 || fps > 10_000 || gop < 1 || frameBytes < 9 || keyframeBytes < 0 || connectRate <= 0) {
+            return "--fps must be in [0, 10000], --gop >= 1, --frame-bytes >= 9 (timestamp and tier byte), --connect-rate > 0";
         }
         if (stallMs < 0 || stallMs > 600_000) {
             return "--stall-ms=" + stallMs + ": must be in [0, 600000]";
@@ -203,6 +221,12 @@ public final class LoadCommand implements Callable<Integer> {
         if (edges > 0 && (peer != null || url != null || stalled > 0 || slow > 0 || joiners > 0)) {
             return "--edges starts the origin, the edges and nats-server itself, with healthy viewers only: not with --peer, --url, "
                 + "--stalled, --slow or --joiners";
+        }
+        if (tiers) {
+            final String problem = tierProblem();
+            if (problem != null) {
+                return problem;
+            }
         }
         if (edges > 0 && !Files.isRegularFile(natsConf)) {
             return "--nats-conf=" + natsConf + ": not found (run from the repository root, or give --nats-conf)";
@@ -239,6 +263,48 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (keyframeBytes == 0) {
             keyframeBytes = frameBytes;
+        }
+        return null;
+    }
+
+    /** Why the --tiers options cannot run, or null. */
+    String tierProblem() {
+        if (peer != null || url != null || edges > 0 || stalled > 0 || slow > 0 || joiners > 0) {
+            return "--tiers starts its own server with healthy and narrow viewers only: not with --peer, --url, --edges, --stalled, --slow or --joiners";
+        }
+        if (rounds < 1 || rounds > 10) {
+            return "--rounds=" + rounds + ": must be in [1, 10]";
+        }
+        if (fps <= 0) {
+            return "--tiers needs frames: --fps > 0";
+        }
+        if (tierLabels.size() < 2 || tierLabels.size() > 8 || tierLabels.size() != tierShares.size()) {
+            return "--tier-labels=" + tierLabels + ", --tier-shares=" + tierShares + ": 2 to 8 tiers, one share per label";
+        }
+        for (int i = 0; i < tierLabels.size(); i++) {
+            final String label = tierLabels.get(i);
+            if (!label.matches("[A-Za-z0-9_-]{1,32}") || "auto".equals(label) || tierLabels.indexOf(label) != i) {
+                return "--tier-labels: \"" + label + "\" must be 1-32 of A-Z a-z 0-9 _ -, not \"auto\", and unique";
+            }
+            final double share = tierShares.get(i);
+            if (!(share > 0 && share <= 1) || i > 0 && share >= tierShares.get(i - 1) || i == 0 && share != 1.0) {
+                return "--tier-shares=" + tierShares + ": the first 1, then each smaller than the one before, all > 0";
+            }
+            if (Math.round(frameBytes * share) < 9) {
+                return "--tier-shares: tier " + label + " would carry " + Math.round(frameBytes * share)
+                    + " B frames; at least 9 (timestamp and tier byte): raise --frame-bytes";
+            }
+        }
+        if (narrow < 0 || narrowRates.isEmpty() || narrowRates.size() > 8 || clients + narrow * narrowRates.size() > MAX_CLIENTS) {
+            return "--narrow=" + narrow + ", --narrow-rates=" + narrowRates + ": 1-8 rates, and with --clients at most " + MAX_CLIENTS + " viewers";
+        }
+        for (final double rate : narrowRates) {
+            if (!(rate > 0 && rate <= 10)) {
+                return "--narrow-rates=" + narrowRates + ": each a share of the top tier's rate in (0, 10]";
+            }
+        }
+        if (narrowRcvBuf < 0 || narrowRcvBuf > 64 << 20) {
+            return "--narrow-rcvbuf=" + narrowRcvBuf + ": must be in [0, 67108864]";
         }
         return null;
     }

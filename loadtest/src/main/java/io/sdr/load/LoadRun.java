@@ -223,14 +223,14 @@ final class LoadRun {
             result.put("other_messages", clients.otherMessages.get());
             result.put("frames_timed_by_writer_clock", clients.writerClockFrames.get());
             final double delivered = result.getJsonObject("delivered").getDouble("bytes");
-            result.put("server_process", serverProcess(samples, pid, windowS, delivered));
+            result.put("server_process", ProcessFigures.serverProcess(samples, pid, windowS, delivered));
             if (pollerCpuBefore >= 0 && pollerCpuAfter >= 0) {
                 result.getJsonObject("server_process").put("poller_cpu_cores", round((pollerCpuAfter - pollerCpuBefore) / windowS, 3));
             }
             result.put("server_metrics", scrapes ? serverMetrics(before, after, windowS)
                 : new JsonObject().put("none", "the relay has no /metrics"));
             result.put("load_tool", new JsonObject().put("cpu_cores", round((toolCpuAfter - toolCpuBefore) / windowS, 3)));
-            result.put("machine_cpu_cores", machineCpu(machineBefore, machineAfter, windowS));
+            result.put("machine_cpu_cores", ProcessFigures.machineCpu(machineBefore, machineAfter, windowS));
             if (server != null && !server.isAlive()) {
                 result.put("error", "server exited during the run; log: " + server.log);
             }
@@ -312,56 +312,6 @@ final class LoadRun {
         samples.add(new double[] {(System.nanoTime() - startNs) / 1e9, ProcStats.cpuSeconds(pid), ProcStats.rssBytes(pid)});
     }
 
-    private static JsonObject serverProcess(final List<double[]> samples, final long pid, final double windowS,
-                                            final double deliveredBytes) {
-        final JsonObject out = new JsonObject().put("pid", pid);
-        if (samples.size() < 2) {
-            return out;
-        }
-        samples.sort(Comparator.comparingDouble(s -> s[0]));
-        final double[] first = samples.get(0);
-        final double[] last = samples.get(samples.size() - 1);
-        final double cpu = last[1] - first[1];
-        double max = 0;
-        double min = Double.MAX_VALUE;
-        final JsonArray series = new JsonArray();
-        for (final double[] s : samples) {
-            max = Math.max(max, s[2]);
-            min = Math.min(min, s[2]);
-            series.add(new JsonArray().add(round(s[0], 1)).add(round(s[2] / 1048576.0, 1)).add(round(s[1], 2)));
-        }
-        out.put("cpu_cores", round(cpu / windowS, 3))
-            .put("cpu_s_per_gb_delivered", deliveredBytes > 0 ? round(cpu / (deliveredBytes / 1e9), 3) : null)
-            .put("rss_mb", new JsonObject().put("start", round(first[2] / 1048576.0, 1)).put("min", round(min / 1048576.0, 1))
-                .put("max", round(max / 1048576.0, 1)).put("end", round(last[2] / 1048576.0, 1))
-                .put("slope_mb_per_min", round(slope(samples) * 60 / 1048576.0, 2)))
-            .put("samples_t_s_rss_mb_cpu_s", series);
-        return out;
-    }
-
-    /** Least-squares slope of RSS over time (bytes per second), over the second half of the window. */
-    private static double slope(final List<double[]> samples) {
-        final List<double[]> half = samples.subList(samples.size() / 2, samples.size());
-        if (half.size() < 2) {
-            return 0;
-        }
-        double sx = 0;
-        double sy = 0;
-        for (final double[] s : half) {
-            sx += s[0];
-            sy += s[2];
-        }
-        final double mx = sx / half.size();
-        final double my = sy / half.size();
-        double num = 0;
-        double den = 0;
-        for (final double[] s : half) {
-            num += (s[0] - mx) * (s[2] - my);
-            den += (s[0] - mx) * (s[0] - mx);
-        }
-        return den == 0 ? 0 : num / den;
-    }
-
     private static JsonObject serverMetrics(final ServerMetrics.Scrape before, final ServerMetrics.Scrape after,
                                             final double windowS) {
         if (!before.ok || !after.ok) {
@@ -372,28 +322,14 @@ final class LoadRun {
             .put("commit_to_publish", ServerMetrics.histogram(before, after, "sdr_ring_commit_to_publish_seconds", main))
             .put("publish_to_written", ServerMetrics.histogram(before, after, "sdr_ws_publish_to_written_seconds", main))
             .put("commit_to_written", ServerMetrics.histogram(before, after, "sdr_ws_commit_to_written_seconds", main))
-            .put("frames_sent", delta(before, after, "sdr_ws_frames_sent_total"))
-            .put("bytes_sent_gb_per_s", round(delta(before, after, "sdr_ws_bytes_sent_bytes_total") / 1e9 / windowS, 3))
-            .put("dropped_lagging", delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"lagging\""))
-            .put("dropped_awaiting_keyframe", delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"awaiting_keyframe\""))
-            .put("closed_idr_timeout", delta(before, after, "sdr_ws_closed_total", "reason=\"idr_timeout\""))
-            .put("ring_frames_lost", delta(before, after, "sdr_ring_frames_lost_total"))
-            .put("uplink_published", delta(before, after, "sdr_video_uplink_frames_total", "outcome=\"published\""))
-            .put("uplink_queue_full", delta(before, after, "sdr_video_uplink_frames_total", "outcome=\"queue_full\""));
-    }
-
-    private static long delta(final ServerMetrics.Scrape before, final ServerMetrics.Scrape after, final String name,
-                              final String... labels) {
-        return Math.round(after.sum(name, labels) - before.sum(name, labels));
-    }
-
-    private static JsonObject machineCpu(final long[] before, final long[] after, final double windowS) {
-        final String[] names = {"user", "system", "irq_softirq", "idle", "steal"};
-        final JsonObject out = new JsonObject();
-        for (int i = 0; i < names.length; i++) {
-            out.put(names[i], round((after[i] - before[i]) / ProcStats.TICKS_PER_SECOND / windowS, 2));
-        }
-        return out;
+            .put("frames_sent", ServerMetrics.delta(before, after, "sdr_ws_frames_sent_total"))
+            .put("bytes_sent_gb_per_s", round(ServerMetrics.delta(before, after, "sdr_ws_bytes_sent_bytes_total") / 1e9 / windowS, 3))
+            .put("dropped_lagging", ServerMetrics.delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"lagging\""))
+            .put("dropped_awaiting_keyframe", ServerMetrics.delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"awaiting_keyframe\""))
+            .put("closed_idr_timeout", ServerMetrics.delta(before, after, "sdr_ws_closed_total", "reason=\"idr_timeout\""))
+            .put("ring_frames_lost", ServerMetrics.delta(before, after, "sdr_ring_frames_lost_total"))
+            .put("uplink_published", ServerMetrics.delta(before, after, "sdr_video_uplink_frames_total", "outcome=\"published\""))
+            .put("uplink_queue_full", ServerMetrics.delta(before, after, "sdr_video_uplink_frames_total", "outcome=\"queue_full\""));
     }
 
     static JsonObject machine() {
@@ -417,7 +353,7 @@ final class LoadRun {
         return Math.round(value * scale) / scale;
     }
 
-    private static void deleteQuietly(final Path dir) {
+    static void deleteQuietly(final Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (final IOException ignored) {

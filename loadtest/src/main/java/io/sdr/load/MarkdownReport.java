@@ -23,7 +23,8 @@ final class MarkdownReport {
     private final Map<String, JsonObject> runs = new LinkedHashMap<>();
     /** Peer runs (--peer): their own tables, after the others. */
     private final List<JsonObject> peerRuns = new ArrayList<>();
-    private final List<JsonObject> edgeRuns = new ArrayList<>();
+    /** Runs of rounds with their own table: edges over NATS, quality tiers. */
+    private final List<JsonObject> roundRuns = new ArrayList<>();
     private String iperf3;
 
     private MarkdownReport() {
@@ -48,8 +49,8 @@ final class MarkdownReport {
                 continue;
             }
             final JsonObject run = new JsonObject(Files.readString(file));
-            if (run.containsKey("edge_rounds")) {
-                report.edgeRuns.add(run);
+            if (run.containsKey("edge_rounds") || run.containsKey("tier_rounds")) {
+                report.roundRuns.add(run);
                 continue;
             }
             if (run.containsKey("rounds")) {
@@ -63,7 +64,7 @@ final class MarkdownReport {
 
     private String render() {
         final StringBuilder b = new StringBuilder();
-        if (!runs.isEmpty() || peerRuns.isEmpty() && edgeRuns.isEmpty()) {
+        if (!runs.isEmpty() || peerRuns.isEmpty() && roundRuns.isEmpty()) {
             b.append(machine()).append('\n');
             b.append(scenarios()).append('\n');
             b.append(stalled()).append('\n');
@@ -73,8 +74,8 @@ final class MarkdownReport {
         if (!peerRuns.isEmpty()) {
             b.append(b.length() > 0 ? "\n" : "").append(PeerReport.markdown(peerRuns));
         }
-        for (final JsonObject run : edgeRuns) {
-            b.append(b.length() > 0 ? "\n" : "").append(EdgeRun.table(run));
+        for (final JsonObject run : roundRuns) {
+            b.append(b.length() > 0 ? "\n" : "").append(run.containsKey("tier_rounds") ? TierRun.table(run) : EdgeRun.table(run));
         }
         return b.toString();
     }

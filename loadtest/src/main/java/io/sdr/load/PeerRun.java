@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code --peer node}: one run that measures the transport server and the Node ws relay of
@@ -38,26 +39,17 @@ final class PeerRun {
         } catch (final IOException e) {
             error = e.getMessage();
         }
+        if (error == null) {
+            error = AlternatingLegs.run(o.rounds, List.of(
+                new AlternatingLegs.Leg("ours", "our server", legName -> new LoadRun(o, LoadRun.Target.OURS, legName, -1).run(), this::legProblem),
+                new AlternatingLegs.Leg("peer", "the node relay", legName -> new LoadRun(o, LoadRun.Target.PEER, legName, -1).run(), this::legProblem)),
+                rounds);
+        }
         double maxSteal = 0;
-        for (int r = 1; r <= o.rounds && error == null; r++) {
-            final JsonObject round = new JsonObject().put("round", r);
-            rounds.add(round);
-            for (final LoadRun.Target target : LoadRun.Target.values()) {
-                final String name = target == LoadRun.Target.OURS ? "ours" : "peer";
-                System.err.printf("sdr-load: round %d/%d, %s%n", r, o.rounds, target == LoadRun.Target.OURS ? "our server" : "the node relay");
-                JsonObject leg;
-                try {
-                    leg = new LoadRun(o, target, "-r" + r + "-" + name, -1).run();
-                } catch (final IOException e) {
-                    leg = new JsonObject().put("error", e.toString());
-                }
-                round.put(name, leg);
+        for (int i = 0; i < rounds.size(); i++) {
+            for (final String name : List.of("ours", "peer")) {
+                final JsonObject leg = rounds.getJsonObject(i).getJsonObject(name, new JsonObject());
                 maxSteal = Math.max(maxSteal, leg.getJsonObject("machine_cpu_cores", new JsonObject()).getDouble("steal", 0.0));
-                error = legProblem(leg);
-                if (error != null) {
-                    error = "round " + r + ", " + name + ": " + error;
-                    break;
-                }
             }
         }
         // Key order matters to scenarios.sh: the first "steal" in the file is the worst leg's.
@@ -70,9 +62,6 @@ final class PeerRun {
 
     /** Why a leg's figures cannot be compared, or null. */
     private String legProblem(final JsonObject leg) {
-        if (leg.getString("error") != null) {
-            return leg.getString("error");
-        }
         if (o.fps > 0 && o.clients > o.stalled && leg.getJsonObject("delivered", new JsonObject()).getLong("bytes", 0L) == 0) {
             return "no frame reached a client in the window";
         }

@@ -93,6 +93,15 @@ final class PeerSummary {
         return us == null ? null : us / 1000;
     }
 
+    /** A figure in a table cell: "–" when absent, whole numbers from 100 up, else 3 significant digits. */
+    static String cell(final Number v) {
+        if (v == null) {
+            return "–";
+        }
+        final double d = v.doubleValue();
+        return Math.abs(d) >= 100 ? String.format(java.util.Locale.ROOT, "%.0f", d) : String.format(java.util.Locale.ROOT, "%.3g", d);
+    }
+
     /** The number at {@code path} in {@code o}, or null when a step is missing or not a number. */
     static Double number(final JsonObject o, final String... path) {
         Object v = o;

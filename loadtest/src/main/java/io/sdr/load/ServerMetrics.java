@@ -131,6 +131,11 @@ final class ServerMetrics {
         return out;
     }
 
+    /** The counter's growth between two scrapes (summed over the series matching {@code labels}). */
+    static long delta(final Scrape before, final Scrape after, final String name, final String... labels) {
+        return Math.round(after.sum(name, labels) - before.sum(name, labels));
+    }
+
     static double round(final double value) {
         return Math.round(value * 10) / 10.0;
     }

@@ -33,9 +33,10 @@ public record PollerConfig(String stream, Path path, boolean crcEnabled, int max
         c.allowOnly("stream", "path", "size", "crc", "maxFrameBytes", "idleStrategy", "maxSpins", "maxYields",
             "minParkNs", "maxParkNs", "idrCoalesceMs", "fileCheckIntervalMs", "pausedAfterMs", "pausedParkNs", "paced");
         final String stream = c.stringValue("stream", "main");
-        if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
+        // A quality tier of a stream is its own ring and stream: main~360p (docs/WIRE.md, quality tiers).
+        if (!stream.matches("[A-Za-z0-9_-]{1,64}(~[A-Za-z0-9_-]{1,32})?")) {
             throw new io.sdr.config.ConfigException(c.key("stream") + "=\"" + stream
-                + "\": must be 1-64 characters of A-Z a-z 0-9 _ -");
+                + "\": must be 1-64 characters of A-Z a-z 0-9 _ -, for a quality tier followed by ~ and 1-32 of them (main~360p)");
         }
         final long minPark = c.longValue("minParkNs", 1_000, 1, 1_000_000_000);
         final long maxPark = c.longValue("maxParkNs", 50_000, 1, 1_000_000_000);

@@ -12,15 +12,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import static io.sdr.e2e.E2eKit.CHROMIUM;
+import static io.sdr.e2e.ViewerCheck.assertPageHealthy;
 import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.PeriodicPublisher;
-import static io.sdr.e2e.E2eKit.artefacts;
 import static io.sdr.e2e.E2eKit.eventually;
 import static io.sdr.e2e.E2eKit.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
@@ -46,7 +45,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(180)
 class ViewerBrowserTest {
-    private static final Duration NODE_PATIENCE = Duration.ofSeconds(120);
     /** A value only this run publishes: the panel must show this very message. */
     private static final String STATUS = "hello-viewer-" + UUID.randomUUID().toString().substring(0, 8);
 
@@ -356,83 +354,18 @@ class ViewerBrowserTest {
         }
     }
 
-    /** What Chromium logs for a request to an edge that is down or was killed mid-request. */
-    private static final java.util.regex.Pattern EDGE_DOWN_ERRORS =
-        java.util.regex.Pattern.compile("net::ERR_(CONNECTION_(REFUSED|RESET|CLOSED)|EMPTY_RESPONSE)");
-
-    private static void assertPageHealthy(final JsonObject report) {
-        assertPageHealthy(report, false);
-    }
-
-    /**
-     * @param edgeWasDown the scenario killed Caddy: the page's own requests made while it was down
-     *                    (asking /stream/list why the socket dropped) fail with connection refused or reset,
-     *                    which Chromium logs as a console error; those, and only those, are expected
-     */
-    private static void assertPageHealthy(final JsonObject report, final boolean edgeWasDown) {
-        assertNull(report.getString("error"), "browser script failed: " + report.getString("error"));
-        assertEquals(200, report.getInteger("status"), "page status");
-        assertEquals(new JsonArray(), report.getJsonArray("pageErrors"), "uncaught errors in the page");
-        final JsonArray consoleErrors = new JsonArray();
-        for (final Object error : report.getJsonArray("consoleErrors")) {
-            if (!(edgeWasDown && EDGE_DOWN_ERRORS.matcher(String.valueOf(error)).find())) {
-                consoleErrors.add(error);
-            }
-        }
-        assertEquals(new JsonArray(), consoleErrors, "console errors in the page");
-    }
-
     /**
      * Runs tests/e2e/viewer-check.mjs with one scenario and returns its report. When the script
      * asks for an edge restart, Caddy is killed (SIGKILL, as a crash) and started again on the same
      * port while the page stays open.
      */
     private static JsonObject browse(final JsonObject scenario) throws Exception {
-        final Path out = artefacts();
-        final Path config = out.resolve(scenario.getString("name") + "-config.json");
-        Files.writeString(config, new JsonObject()
-            .put("chromium", CHROMIUM)
-            .put("outDir", out.toString())
-            .put("timeoutMs", NODE_PATIENCE.toMillis() - 10_000)
-            .put("hostRules", "MAP viewer.test 127.0.0.1")
-            .put("scenarios", new JsonArray().add(scenario)).encodePrettily());
-        final List<String> lines = new ArrayList<>();
-        try (Child node = new Child("viewer-check-" + scenario.getString("name"),
-            List.of(requireTool("node", "nodejs"), repoRoot().resolve("tests/e2e/viewer-check.mjs").toString(), config.toString()),
-            Map.of())) {
-            final long deadline = System.nanoTime() + NODE_PATIENCE.toNanos();
-            JsonObject report = null;
-            while (System.nanoTime() < deadline) {
-                final String line = node.nextLine(Duration.ofSeconds(1));
-                if (line == null) {
-                    if (!node.process.isAlive() && node.nextLine(Duration.ofSeconds(1)) == null) {
-                        break;
-                    }
-                    continue;
-                }
-                lines.add(line);
-                if (!line.startsWith("{")) {
-                    continue;
-                }
-                final JsonObject event = new JsonObject(line);
-                switch (event.getString("event", "")) {
-                    case "edge-restart":
-                        caddy.kill();
-                        caddy = startCaddy(dir.resolve("caddy"), caddyPort, serverPort);
-                        node.writeLine("edge-restarted");
-                        break;
-                    case "scenario":
-                        report = event;
-                        break;
-                    case "done":
-                        Files.writeString(out.resolve(scenario.getString("name") + "-report.json"), report == null ? "null" : report.encodePrettily());
-                        return report;
-                    default:
-                        break;
-                }
+        return ViewerCheck.browse(scenario, (event, node) -> {
+            if ("edge-restart".equals(event.getString("event"))) {
+                caddy.kill();
+                caddy = startCaddy(dir.resolve("caddy"), caddyPort, serverPort);
+                node.writeLine("edge-restarted");
             }
-            return fail("viewer-check did not finish (report " + (report == null ? "missing" : "present") + "):\n"
-                + String.join("\n", lines) + "\n" + node.tail());
-        }
+        });
     }
 }

@@ -70,7 +70,8 @@ final class ClientConnections {
         final ClientGuard guard = guard(accepted, client, fanout);
         // Text messages are requests; binary ones carry nothing for us and are ignored.
         serve(accepted, sink, guard, text -> requests.onText(guard, text), telemetryMetrics.binaryIgnored::increment, () -> {
-            fanout.leave(client);
+            // The fan-out of the tier it watches now, which may not be the one it joined.
+            client.fanout.leave(client);
             telemetry.leave(client);
         });
         fanout.join(client);
@@ -106,6 +107,9 @@ final class ClientConnections {
     private WsClient newClient(final NettyViewerSink sink, final UpgradeGate.Accepted accepted) {
         final WsClient client = new WsClient(sink, accepted.stream(), accepted.fanout().newSession(),
             new TelemetryOutbox<>(config.telemetryBudgetBytes(), config.telemetryPendingSubjects()), telemetryMetrics);
+        client.fanout = accepted.fanout();
+        // A Foxglove viewer picks its channels itself: its lanes do not adapt.
+        client.tier = accepted.foxglove() ? null : accepted.tier();
         client.mayRequestKeyframes = accepted.token().grants().keyframe();
         if (accepted.subjects() != null) {
             client.subscribe(accepted.subjects());

@@ -18,6 +18,8 @@ import java.util.List;
  *       (commit times of recent frames, for an end-to-end latency figure);</li>
  *   <li>{@code {"ping": N}} asks for one 0x03 {@code pong} echoing {@code N} with the server's
  *       wall-clock time (the client estimates its clock offset from it);</li>
+ *   <li>{@code {"tiers": true|false}} asks for (or stops) the 0x03 {@code tier} message (which
+ *       rendition of a stream with quality tiers it receives: at once, then at every switch);</li>
  *   <li>{@code {"keyframe": true}} asks the encoder for a keyframe (coalesced per stream; only when
  *       the client's token allows keyframe requests).</li>
  * </ul>
@@ -27,7 +29,7 @@ public final class ClientRequest {
     public static final int MAX_PATTERNS = 64;
 
     /** What a valid request asks for. */
-    public enum Kind { SUBSCRIBE, STATS, PING, KEYFRAME }
+    public enum Kind { SUBSCRIBE, STATS, PING, KEYFRAME, TIERS }
 
     private final Kind kind;
     private final List<SubjectPattern> subscribe;
@@ -55,6 +57,9 @@ public final class ClientRequest {
         if (object.size() == 1 && object.getValue("stats") instanceof Boolean) {
             return new ClientRequest(Kind.STATS, null, object.getBoolean("stats"), 0, null);
         }
+        if (object.size() == 1 && object.getValue("tiers") instanceof Boolean) {
+            return new ClientRequest(Kind.TIERS, null, object.getBoolean("tiers"), 0, null);
+        }
         if (object.size() == 1 && Boolean.TRUE.equals(object.getValue("keyframe"))) {
             return new ClientRequest(Kind.KEYFRAME, null, false, 0, null);
         }
@@ -63,7 +68,7 @@ public final class ClientRequest {
             return Double.isFinite(ping) ? new ClientRequest(Kind.PING, null, false, ping, null) : invalid("ping: not a finite number");
         }
         if (object.size() != 1 || !(object.getValue("subscribe") instanceof JsonArray)) {
-            return invalid("expected {\"subscribe\": [subjects]}, {\"stats\": true|false}, {\"ping\": number} or {\"keyframe\": true}");
+            return invalid("expected {\"subscribe\": [subjects]}, {\"stats\": true|false}, {\"ping\": number}, {\"tiers\": true|false} or {\"keyframe\": true}");
         }
         final JsonArray list = object.getJsonArray("subscribe");
         if (list.size() > MAX_PATTERNS) {
@@ -103,7 +108,7 @@ public final class ClientRequest {
         return subscribe;
     }
 
-    /** A {@link Kind#STATS} request: whether stats messages are wanted. */
+    /** A {@link Kind#STATS} (or {@link Kind#TIERS}) request: whether those messages are wanted. */
     public boolean stats() {
         return stats;
     }

@@ -60,6 +60,14 @@ final class ClientRequests {
                 metrics.statsRequests.increment();
                 client.statsWanted = request.stats();
                 break;
+            case TIERS:
+                client.tierWanted = request.stats();
+                if (client.tierWanted && client.tier != null) {
+                    final boolean told = client.sendControl(ControlMessages.tier(client.fanout.ladder(), client.tier.current(),
+                        client.tier.reason().tag, -1, client.tier.linkBytesPerSecond()));
+                    (told ? metrics.controlSent : metrics.controlDropped).increment();
+                }
+                break;
             case PING:
                 metrics.pings.increment();
                 final boolean sent = client.sendControl(ControlMessages.pong(request.ping(), ControlMessages.epochMs(Instant.now())));

@@ -145,6 +145,16 @@ public final class ClientSession {
     }
 
     /**
+     * The viewer moves to another tier of its stream at that tier's keyframe while it keeps up: it
+     * streams on (a skipped keyframe of the tier it leaves put it in keyframe-wait).
+     */
+    public void resume() {
+        if (state != State.CLOSED) {
+            state = State.STREAMING;
+        }
+    }
+
+    /**
      * Queues the join burst (the cached GOP from its keyframe on): the caps grow by its size so
      * the frames after it are not refused while it drains, and its frames share one deadline
      * (they are old by nature; what matters is that they leave in time).
@@ -239,6 +249,11 @@ public final class ClientSession {
             allowanceBytes = budgetBytes;
             allowanceFrames = maxQueuedFrames;
         }
+    }
+
+    /** The deadline of the oldest video frame still unsent; {@code Long.MAX_VALUE} when none. */
+    public long oldestVideoDeadlineNs() {
+        return oldestVideoDeadline();
     }
 
     private long oldestVideoDeadline() {

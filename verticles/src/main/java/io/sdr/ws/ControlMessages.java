@@ -30,6 +30,9 @@ import java.time.Instant;
  * subscribe its token does not fully grant (narrowed: now receiving {@code subjects}; refused: the
  * previous subscription stays), {@code {"type":"keyframe","status":"refused","reason":R}} a keyframe
  * request it does not allow.
+ * {@code {"type":"tier","stream":S,"tier":T,"label":L,"index":I,"tiers":[...],"reason":R,"frame_seq":N,...}}
+ * says which rendition of a stream with quality tiers the client now receives, from the keyframe
+ * {@code frame_seq} on (sent to a client that sent {@code {"tiers": true}}: at once, then at every switch).
  */
 final class ControlMessages {
     static final byte TYPE_CONTROL = 0x03;
@@ -65,6 +68,32 @@ final class ControlMessages {
         final JsonArray list = new JsonArray();
         subjects.forEach(pattern -> list.add(pattern.toString()));
         return message(new JsonObject().put("type", "subscribe").put("status", status).put("subjects", list).put("reason", reason));
+    }
+
+    /**
+     * The tier a client now receives: {@code index} on {@code ladder}, why ({@code join}, {@code pinned},
+     * {@code lagging}, {@code probe}, {@code probe_failed}), from which keyframe ({@code frameSeq}, -1:
+     * the next one), and the link rate measured for it (0 unknown).
+     */
+    static ByteBuf tier(final TierLadder ladder, final int index, final String reason, final long frameSeq,
+                        final long linkBytesPerSecond) {
+        final JsonArray tiers = new JsonArray();
+        for (final TierLadder.TierInfo info : ladder.infos()) {
+            tiers.add(info.label());
+        }
+        final TierLadder.TierInfo info = ladder.info(index);
+        final JsonObject body = new JsonObject().put("type", "tier").put("stream", ladder.stream()).put("tier", info.stream())
+            .put("label", info.label()).put("index", index).put("tiers", tiers).put("reason", reason).put("frame_seq", frameSeq);
+        if (info.width() > 0) {
+            body.put("width", info.width()).put("height", info.height());
+        }
+        if (info.bitrateKbps() > 0) {
+            body.put("bitrate_kbps", info.bitrateKbps());
+        }
+        if (linkBytesPerSecond > 0) {
+            body.put("link_kbps", linkBytesPerSecond * 8 / 1000);
+        }
+        return message(body);
     }
 
     static ByteBuf keyframeRefused(final String reason) {

@@ -24,6 +24,8 @@ final class FanoutMetrics {
     final Counter framesTooOld;
     final Counter joinsFromCache;
     final Counter joinsWaiting;
+    final Counter tierDown;
+    final Counter tierUp;
     final Timer publishToWritten;
     final Timer commitToWritten;
 
@@ -44,6 +46,11 @@ final class FanoutMetrics {
             + "because they reached its event loop more than websocket.maxFrameAgeMs after publish").tag("stream", stream).register(registry);
         joinsFromCache = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "gop_cache").register(registry);
         joinsWaiting = Counter.builder("sdr.ws.joins").tag("stream", stream).tag("start", "keyframe_request").register(registry);
+        // Tagged with the tier switched to: the viewers a rendition gained, and from which direction.
+        tierDown = Counter.builder("sdr.ws.tier.switches").description("Viewers moved to this tier at its keyframe")
+            .tag("stream", stream).tag("direction", "down").register(registry);
+        tierUp = Counter.builder("sdr.ws.tier.switches").description("Viewers moved to this tier at its keyframe")
+            .tag("stream", stream).tag("direction", "up").register(registry);
         publishToWritten = latency(registry, MeterNames.WS_PUBLISH_TO_WRITTEN, "Event-bus publish to written (and flushed) to the sockets of every viewer of a group that took the frame; "
             + "one sample per frame and group", stream);
         commitToWritten = latency(registry, MeterNames.WS_COMMIT_TO_WRITTEN, "Ring commit (v2) to written (and flushed) to the sockets of every viewer of a group that took the frame; "

@@ -49,6 +49,16 @@ final class StreamFanout {
     private final long[] drainTimes = new long[RECENT_FRAMES];
     private boolean commitClock;
 
+    // Tiers (simulcast): this fan-out's place on its stream's ladder, the viewers that move here at
+    // its next keyframe they can take, its measured bitrate. Without renditions: a ladder of one.
+    private TierLadder ladder;
+    private int tierIndex;
+    private final List<WsClient> arriving = new ArrayList<>();
+    private final ByteRate rate = new ByteRate();
+    private long keyframesSeen;
+    /** Keyframes of the tier being left that a switching viewer skips before the switch is given up. */
+    static final int MAX_SWITCH_SKIPS = 3;
+
     StreamFanout(final String stream, final WebSocketConfig config, final FanoutMetrics metrics, final KeyframeWants keyframes) {
         this.stream = stream;
         this.config = config;
@@ -65,6 +75,10 @@ final class StreamFanout {
     void onFrame(final Frame frame) {
         final long now = System.nanoTime();
         interval.arrived(now);
+        rate.add(now, frame.messageLength());
+        if (frame.isKeyframe()) {
+            keyframesSeen++;
+        }
         if (config.gopCacheBytes() > 0) {
             gop.add(frame.retain(), frame.frameSeq(), frame.isKeyframe(), frame.messageLength());
         }
@@ -75,13 +89,26 @@ final class StreamFanout {
             return;
         }
         final boolean keyframe = frame.isKeyframe();
-        final long deadline = now + lagNs();
+        final long lag = lagNs();
+        final long deadline = now + lag;
+        if (keyframe && !arriving.isEmpty()) {
+            admit(frame, now);
+        }
         boolean wantKeyframe = false;
         int sent = 0;
         for (int i = clients.size() - 1; i >= 0; i--) {
             final WsClient client = clients.get(i);
             client.refreshUnsent();
+            final AdaptiveTier tier = client.tier;
+            if (tier != null) {
+                tier.connection(now, client.deliveredBytes(), client.sink.unsentBytes());
+                if (keyframe && tier.target() != AdaptiveTier.NONE && skipForSwitch(client, now)) {
+                    metrics.droppedAwaiting.increment();
+                    continue;
+                }
+            }
             final boolean behind = client.session.queuedFrames() > 0;
+            final long oldestWait = behind ? Math.max(0, now - (client.session.oldestVideoDeadlineNs() - lag)) : 0;
             final boolean waiting = client.session.state() == ClientSession.State.AWAITING_KEYFRAME;
             switch (client.session.offer(keyframe, client.wireCost(frame), now, deadline)) {
                 case SEND:
@@ -90,12 +117,18 @@ final class StreamFanout {
                     if (waiting) {
                         client.framing.resynced();
                     }
+                    if (tier != null && tier.offered(now, oldestWait, lag)) {
+                        ladder.fanout(tier.target()).arrive(client);
+                    }
                     break;
                 case DROP_LAGGING:
                     // This frame and every one held for the viewer: all stale now.
                     metrics.droppedLagging.increment(1 + client.dropHeld());
                     wantKeyframe |= client.mayRequestKeyframes;
                     client.framing.awaitingKeyframe();
+                    if (tier != null && tier.lagged(now) != AdaptiveTier.NONE) {
+                        ladder.fanout(tier.target()).arrive(client);
+                    }
                     break;
                 case DROP_AWAITING_KEYFRAME:
                     metrics.droppedAwaiting.increment();
@@ -126,6 +159,90 @@ final class StreamFanout {
         if (wantKeyframe) {
             requestKeyframe("client_waiting");
         }
+    }
+
+    /**
+     * A keyframe of this tier reached a viewer that is moving to another: it skips it (and this
+     * tier's frames after it) for the target's keyframe of the same picture, which comes within
+     * milliseconds when the tiers' keyframes are aligned. When the target showed no keyframe since
+     * the previous skip, or after {@link #MAX_SWITCH_SKIPS}, the switch is given up and the viewer
+     * takes this keyframe. Returns whether the frame was skipped.
+     */
+    private boolean skipForSwitch(final WsClient client, final long now) {
+        final StreamFanout target = ladder.fanout(client.tier.target());
+        if (client.switchSkips > 0 && (target.keyframesSeen == client.targetKeyframes || client.switchSkips >= MAX_SWITCH_SKIPS)) {
+            target.notArriving(client);
+            client.tier.cancel(now);
+            client.switchSkips = 0;
+            return false;
+        }
+        client.switchSkips++;
+        client.targetKeyframes = target.keyframesSeen;
+        client.session.frameSkipped(now);
+        return true;
+    }
+
+    /**
+     * A keyframe: the viewers moving to this tier whose connection is drained take it (and every
+     * frame after it) from here on; the others wait for the next one. Frame numbers must keep
+     * rising for a viewer, so a keyframe older than what it was last shown does not do (aligned
+     * tiers carry the same {@code frame_seq} for the same picture).
+     */
+    private void admit(final Frame frame, final long now) {
+        for (int i = arriving.size() - 1; i >= 0; i--) {
+            final WsClient client = arriving.get(i);
+            if (client.sink.isClosed() || client.tier == null || client.tier.target() != tierIndex) {
+                arriving.remove(i);
+                continue;
+            }
+            client.refreshUnsent();
+            // Down (it lagged): only onto a drained connection, as any resync. Up (a probe of a
+            // viewer that keeps up): at once, the session judges the keyframe like any frame.
+            final boolean probe = client.tier.targetIsProbe();
+            if (frame.frameSeq() <= client.lastSeq || (!probe && client.session.queuedFrames() > 0)) {
+                continue;
+            }
+            arriving.remove(i);
+            final StreamFanout from = client.fanout;
+            from.clients.remove(client);
+            client.fanout = this;
+            client.switchSkips = 0;
+            if (probe) {
+                client.session.resume();
+            } else {
+                client.session.frameSkipped(now);
+            }
+            final int previous = from.tierIndex;
+            client.tier.switched(now);
+            clients.add(client);
+            (tierIndex > previous ? metrics.tierDown : metrics.tierUp).increment();
+            client.tierChanged(ladder, frame.frameSeq());
+        }
+    }
+
+    /** {@code client} moves here at this tier's next keyframe it can take. */
+    void arrive(final WsClient client) {
+        if (!arriving.contains(client)) {
+            arriving.add(client);
+        }
+    }
+
+    void notArriving(final WsClient client) {
+        arriving.remove(client);
+    }
+
+    void onLadder(final TierLadder ladder, final int index) {
+        this.ladder = ladder;
+        this.tierIndex = index;
+    }
+
+    TierLadder ladder() {
+        return ladder;
+    }
+
+    /** This tier's measured bitrate in wire bytes per second (0 until a second was seen). */
+    long bytesPerSecond() {
+        return rate.perSecond(System.nanoTime());
     }
 
     /** How long a frame may wait for a viewer's connection before the viewer counts as lagging. */
@@ -189,6 +306,9 @@ final class StreamFanout {
 
     void leave(final WsClient client) {
         clients.remove(client);
+        if (ladder != null) {
+            ladder.forget(client);
+        }
         client.close();
     }
 

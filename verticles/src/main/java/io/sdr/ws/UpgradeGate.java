@@ -28,11 +28,12 @@ final class UpgradeGate {
 
     /** An upgraded viewer and what the gate decided for it. */
     /**
+     * @param tier     its place on the stream's tier ladder; null when the stream has no renditions
      * @param foxglove a {@code /foxglove} viewer: {@code stream} is only where its slot is counted (the
      *                 token's default stream); it subscribes to streams through the protocol
      */
-    record Accepted(ServerWebSocket socket, String stream, StreamFanout fanout, List<SubjectPattern> subjects,
-                    TokenVerifier.Verified token, ServerState.Slot slot, boolean foxglove) {
+    record Accepted(ServerWebSocket socket, String stream, StreamFanout fanout, AdaptiveTier tier,
+                    List<SubjectPattern> subjects, TokenVerifier.Verified token, ServerState.Slot slot, boolean foxglove) {
     }
 
     @FunctionalInterface
@@ -42,15 +43,15 @@ final class UpgradeGate {
 
     private final WebSocketConfig config;
     private final ServerState state;
-    private final Map<String, StreamFanout> fanouts;
+    private final Map<String, TierLadder> ladders;
     private final AccessControl access;
     private final SecurityMetrics securityMetrics;
 
-    UpgradeGate(final WebSocketConfig config, final ServerState state, final Map<String, StreamFanout> fanouts,
+    UpgradeGate(final WebSocketConfig config, final ServerState state, final Map<String, TierLadder> ladders,
                 final AccessControl access, final SecurityMetrics securityMetrics) {
         this.config = config;
         this.state = state;
-        this.fanouts = fanouts;
+        this.ladders = ladders;
         this.access = access;
         this.securityMetrics = securityMetrics;
     }
@@ -97,20 +98,32 @@ final class UpgradeGate {
     private void authorized(final HttpServerRequest request, final TokenVerifier.Verified token, final Handler handler,
                             final boolean foxglove) {
         final Grants grants = token.grants();
-        final String stream = request.getParam("stream") != null && !foxglove ? request.getParam("stream") : defaultStream(grants);
-        if (stream == null) {
-            refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token grants none of the streams " + config.streams());
+        final String asked = request.getParam("stream") != null && !foxglove ? request.getParam("stream") : defaultStream(grants);
+        if (asked == null) {
+            refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token grants none of the streams " + config.baseStreams());
             return;
         }
-        final StreamFanout fanout = fanouts.get(stream);
-        if (fanout == null) {
-            request.response().setStatusCode(404).end("unknown stream: stream=" + stream + ", streams="
-                + grants.visibleStreams(config.streams()) + "\n");
+        // ?stream=main~360p is main pinned to that tier, like ?stream=main&tier=360p.
+        final String stream = TierLadder.baseOf(asked);
+        final String tierName = asked.equals(stream) ? request.getParam("tier") : asked;
+        final TierLadder ladder = ladders.get(stream);
+        if (ladder == null) {
+            request.response().setStatusCode(404).end("unknown stream: stream=" + asked + ", streams="
+                + grants.visibleStreams(config.baseStreams()) + "\n");
             return;
         }
+        final boolean pinned = tierName != null && !"auto".equals(tierName);
+        final int start = pinned ? ladder.indexOf(tierName) : 0;
+        if (start < 0) {
+            request.response().setStatusCode(404).end("unknown tier: tier=" + tierName + ", tiers of " + stream + "="
+                + ladder.infos().stream().map(TierLadder.TierInfo::label).toList() + " (or auto)\n");
+            return;
+        }
+        final StreamFanout fanout = ladder.fanout(start);
+        final AdaptiveTier tier = ladder.size() > 1 ? ladder.newTier(start, pinned) : null;
         if (!grants.allowsStream(stream)) {
             refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token does not grant stream=" + stream
-                + "; granted: " + grants.visibleStreams(config.streams()));
+                + "; granted: " + grants.visibleStreams(config.baseStreams()));
             return;
         }
         final List<SubjectPattern> requested;
@@ -145,7 +158,7 @@ final class UpgradeGate {
                 slot.release();
                 return;
             }
-            handler.accepted(new Accepted(result.result(), stream, fanout, subjects, token, slot, foxglove));
+            handler.accepted(new Accepted(result.result(), stream, fanout, tier, subjects, token, slot, foxglove));
         });
     }
 
@@ -159,19 +172,41 @@ final class UpgradeGate {
                 refuseToken(request, result.cause(), null);
                 return;
             }
-            final List<String> visible = result.result().grants().visibleStreams(config.streams());
+            final List<String> visible = result.result().grants().visibleStreams(config.baseStreams());
             if (visible.isEmpty()) {
-                refuse(request, 403, null, "forbidden: the token grants none of the streams " + config.streams());
+                refuse(request, 403, null, "forbidden: the token grants none of the streams " + config.baseStreams());
                 return;
             }
+            final JsonObject tiers = new JsonObject();
+            for (final String stream : visible) {
+                final TierLadder ladder = ladders.get(stream);
+                if (ladder != null && ladder.size() > 1) {
+                    final io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+                    for (final TierLadder.TierInfo info : ladder.infos()) {
+                        final JsonObject entry = new JsonObject().put("stream", info.stream()).put("label", info.label());
+                        if (info.width() > 0) {
+                            entry.put("width", info.width()).put("height", info.height());
+                        }
+                        if (info.bitrateKbps() > 0) {
+                            entry.put("bitrate_kbps", info.bitrateKbps());
+                        }
+                        list.add(entry);
+                    }
+                    tiers.put(stream, list);
+                }
+            }
+            final JsonObject list = new JsonObject().put("streams", visible).put("default", defaultStream(result.result().grants()));
+            if (!tiers.isEmpty()) {
+                list.put("tiers", tiers);
+            }
             request.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
-                .end(new JsonObject().put("streams", visible).put("default", defaultStream(result.result().grants())).encode());
+                .end(list.encode());
         });
     }
 
     /** The stream a client gets without ?stream=: the configured default, else the first one its token grants. */
     private String defaultStream(final Grants grants) {
-        final List<String> visible = grants.visibleStreams(config.streams());
+        final List<String> visible = grants.visibleStreams(config.baseStreams());
         if (visible.isEmpty()) {
             return null;
         }

@@ -34,6 +34,9 @@ import java.util.List;
  * @param joinBurstGraceMs    time the join burst (the cached GOP) gets on top of that before the joiner counts as lagging
  * @param notSentLowatBytes   TCP_NOTSENT_LOWAT per viewer socket (native epoll): what the kernel may hold unsent,
  *                            so a slow viewer's backlog stays where the fan-out can judge it; 0 leaves the kernel default
+ * @param tiers               what is known of each quality tier ({@code main~360p}: a rendition of {@code main}, with
+ *                            its own ring and stream entry): stream name to {label, width, height, bitrateKbps};
+ *                            filled in by the main verticle from the streams section and the encoder's tiers
  * @param security            tokens, origins, per-address and message-rate limits, timeouts, TLS, admin access
  */
 public record WebSocketConfig(String listenHost, int listenPort, List<String> streams, int maxClients,
@@ -41,7 +44,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
                               int sendBufferBytes, int maxClientMessageBytes, long healthStaleMs,
                               long telemetryBudgetBytes, int telemetryPendingSubjects, int telemetryCacheSubjects,
                               long telemetryCacheBytes, long maxFrameAgeMs, long maxLagMs, long joinBurstGraceMs,
-                              int notSentLowatBytes, SecurityConfig security) {
+                              int notSentLowatBytes, JsonObject tiers, SecurityConfig security) {
 
     public static final String SECTION = "websocket";
 
@@ -53,7 +56,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             "clientBudgetBytes", "maxQueuedFrames", "idrTimeoutMs", "gopCacheBytes", "sendBufferBytes",
             "maxClientMessageBytes", "healthStaleMs", "telemetryBudgetBytes", "telemetryPendingSubjects",
             "telemetryCacheSubjects", "telemetryCacheBytes", "maxFrameAgeMs", "maxLagMs", "joinBurstGraceMs",
-            "notSentLowatBytes"));
+            "notSentLowatBytes", "tiers"));
         keys.addAll(List.of(SecurityConfig.KEYS));
         c.allowOnly(keys.toArray(new String[0]));
         c.intValue("instances", 2, 1, 256);
@@ -74,10 +77,11 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
+        final List<String> streams = c.stringList("streams", List.of("main"));
         return new WebSocketConfig(
             host,
             port,
-            c.stringList("streams", List.of("main")),
+            streams,
             c.intValue("maxClients", 1000, 1, 100_000),
             c.longValue("clientBudgetBytes", 1 << 20, 1024, 1L << 30),
             c.intValue("maxQueuedFrames", 64, 1, 100_000),
@@ -94,10 +98,71 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             c.longValue("maxLagMs", 0, 0, 60_000),
             c.longValue("joinBurstGraceMs", 1000, 0, 60_000),
             c.intValue("notSentLowatBytes", 8 * 1024, 0, 64 << 20),
+            tiers(c.child("tiers"), streams),
             SecurityConfig.from(c));
     }
 
+    /**
+     * {@code {"main~360p": {"label": "360p", "width": 640, "height": 360, "bitrateKbps": 600}}}: every
+     * key a configured stream, every field optional. A tier without its stream would never be watched,
+     * and a label is what {@code ?tier=} and the 0x03 tier message name it by, so both are checked here.
+     */
+    private static JsonObject tiers(final ConfigReader c, final List<String> streams) {
+        final JsonObject tiers = new JsonObject();
+        for (final String name : c.json().fieldNames()) {
+            final ConfigReader one = c.child(name);
+            if (!streams.contains(name)) {
+                throw new ConfigException(c.key(name) + ": not one of websocket.streams " + streams);
+            }
+            if (name.indexOf(TierLadder.SEPARATOR) > 0 && !streams.contains(TierLadder.baseOf(name))) {
+                throw new ConfigException(c.key(name) + ": a tier of stream \"" + TierLadder.baseOf(name)
+                    + "\", which is not one of websocket.streams " + streams);
+            }
+            one.allowOnly("label", "width", "height", "bitrateKbps");
+            final JsonObject info = new JsonObject();
+            final String label = one.stringValue("label", null);
+            if (label != null) {
+                if (!label.matches("[A-Za-z0-9_.-]{1,32}") || "auto".equals(label)) {
+                    throw new ConfigException(one.key("label") + "=\"" + label
+                        + "\": must be 1-32 of A-Z a-z 0-9 _ . - and not \"auto\"");
+                }
+                info.put("label", label);
+            }
+            for (final String key : List.of("width", "height", "bitrateKbps")) {
+                if (one.json().containsKey(key)) {
+                    info.put(key, one.intValue(key, 0, 1, 1_000_000));
+                }
+            }
+            tiers.put(name, info);
+        }
+        return tiers;
+    }
+
+    /** The first stream that is not a tier of another. */
     public String defaultStream() {
-        return streams.get(0);
+        return baseStreams().get(0);
+    }
+
+    /** The streams without their tiers ({@code main}, not {@code main~360p}): what clients choose from. */
+    public List<String> baseStreams() {
+        final List<String> base = new java.util.ArrayList<>();
+        for (final String stream : streams) {
+            if (stream.indexOf(TierLadder.SEPARATOR) < 0) {
+                base.add(stream);
+            }
+        }
+        return base.isEmpty() ? streams : base;
+    }
+
+    /** The tiers of {@code stream}, largest first: the stream itself, then its {@code stream~NAME} renditions in configured order. */
+    public List<String> tiersOf(final String stream) {
+        final List<String> tiers = new java.util.ArrayList<>();
+        tiers.add(stream);
+        for (final String name : streams) {
+            if (name.startsWith(stream + TierLadder.SEPARATOR)) {
+                tiers.add(name);
+            }
+        }
+        return tiers;
     }
 }

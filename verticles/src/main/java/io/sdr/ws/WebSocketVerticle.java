@@ -48,6 +48,7 @@ public final class WebSocketVerticle extends VerticleBase {
     private static final String FOXGLOVE_PATH = "/foxglove";
 
     private final Map<String, StreamFanout> fanouts = new LinkedHashMap<>();
+    private final Map<String, TierLadder> ladders = new LinkedHashMap<>();
     private HttpServer server;
     private GroupStats group;
     private long statsTimer = -1;
@@ -69,6 +70,15 @@ public final class WebSocketVerticle extends VerticleBase {
             fanouts.put(stream, fanout);
             FrameConsumers.local(vertx.eventBus(), Addresses.frames(stream), fanout::onFrame);
         }
+        for (final String stream : config.baseStreams()) {
+            final List<StreamFanout> tiers = new java.util.ArrayList<>();
+            final List<TierLadder.TierInfo> infos = new java.util.ArrayList<>();
+            for (final String tier : config.tiersOf(stream)) {
+                tiers.add(fanouts.get(tier));
+                infos.add(tierInfo(config, stream, tier));
+            }
+            ladders.put(stream, new TierLadder(stream, tiers, infos));
+        }
         final TelemetryMetrics telemetryMetrics = new TelemetryMetrics(registry);
         final TelemetryFanout telemetry = new TelemetryFanout(task -> context.runOnContext(v -> task.run()),
             config.telemetryCacheSubjects(), config.telemetryCacheBytes(), config.telemetryPendingSubjects(), telemetryMetrics);
@@ -79,7 +89,7 @@ public final class WebSocketVerticle extends VerticleBase {
         final SecurityMetrics securityMetrics = new SecurityMetrics(registry, config.streams());
         final HandshakeTimeouts handshakes = new HandshakeTimeouts(vertx, rules.handshakeTimeoutMs(),
             () -> securityMetrics.refused(Refusal.HANDSHAKE_TIMEOUT));
-        final UpgradeGate gate = new UpgradeGate(config, state, fanouts, access, securityMetrics);
+        final UpgradeGate gate = new UpgradeGate(config, state, ladders, access, securityMetrics);
         final ClientConnections connections = new ClientConnections(vertx, config, telemetry, telemetryMetrics,
             new ClientRequests(telemetry, telemetryMetrics), securityMetrics, group.clients, fanouts);
 
@@ -124,6 +134,16 @@ public final class WebSocketVerticle extends VerticleBase {
                 LOG.log(System.Logger.Level.INFO, "WebSocket group listening: " + scheme + config.listenHost() + ":" + s.actualPort()
                     + UPGRADE_PATH + " (Foxglove: " + FOXGLOVE_PATH + "), streams=" + config.streams() + ", auth=" + (rules.auth().enabled() ? rules.auth().algorithm() : "off"));
             });
+    }
+
+    /** The configured facts of a tier; its label: the configured one, else HEIGHTp, else its suffix ("top" for the stream itself). */
+    private static TierLadder.TierInfo tierInfo(final WebSocketConfig config, final String stream, final String tier) {
+        final JsonObject info = config.tiers().getJsonObject(tier, new JsonObject());
+        final int width = info.getInteger("width", 0);
+        final int height = info.getInteger("height", 0);
+        final String suffix = tier.equals(stream) ? "top" : tier.substring(stream.length() + 1);
+        final String label = info.getString("label", height > 0 ? height + "p" : suffix);
+        return new TierLadder.TierInfo(tier, label, width, height, info.getInteger("bitrateKbps", 0));
     }
 
     private static HttpServerOptions serverOptions(final WebSocketConfig config) {

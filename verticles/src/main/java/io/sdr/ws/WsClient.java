@@ -43,6 +43,18 @@ final class WsClient {
     boolean mayRequestKeyframes = true;
     /** Telemetry and control messages offered to it; with the session's video count, the idle check's outbound traffic. */
     long activity;
+    // Tiers: the fan-out whose client list holds this viewer (another tier's after a switch), its
+    // place on the ladder (null: the stream has no renditions), and what a switch needs.
+    StreamFanout fanout;
+    AdaptiveTier tier;
+    /** The client asked for 0x03 tier messages ({"tiers": true}). */
+    boolean tierWanted;
+    /** frame_seq of the last video frame accepted for it: a switch must not go back. */
+    long lastSeq = -1;
+    int switchSkips;
+    long targetKeyframes;
+    /** Everything handed to the connection, in its unit: with what it still holds, what it delivered. */
+    private long writtenBytes;
     /** Control messages are skipped while more than this waits for the connection. */
     static final long CONTROL_BACKLOG_BYTES = 64 * 1024;
     /** What its messages look like: the project's protocol unless it is a Foxglove client. */
@@ -72,10 +84,12 @@ final class WsClient {
      * still unsent when it was offered, so it goes the one-at-a-time way.
      */
     void sendVideo(final Frame frame, final boolean behind) {
+        lastSeq = frame.frameSeq();
         if (!behind && held.isEmpty() && !trackedInFlight) {
             final ByteBuf wire = framing.video(frame);
             if (wire != null && sink.writeShared(wire)) {
                 needsFlush = true;
+                writtenBytes += wireCost(frame);
             }
             return;
         }
@@ -95,6 +109,7 @@ final class WsClient {
         trackedInFlight = true;
         if (sink.writeShared(wire, this::trackedWritten)) {
             needsFlush = true;
+            writtenBytes += wireCost(frame);
         }
     }
 
@@ -173,6 +188,7 @@ final class WsClient {
         final boolean written = sink.writeMessage(body, () -> telemetry.written(bytes, this::writeTelemetry));
         if (written) {
             session.otherMessage(sink.cost(wireBytes + SMALL_HEADER));
+            writtenBytes += sink.cost(wireBytes + SMALL_HEADER);
             telemetryMetrics.sent.increment();
             telemetryMetrics.bytesSent.increment(wireBytes);
             sink.flush();
@@ -191,9 +207,22 @@ final class WsClient {
         final int bytes = message.readableBytes();
         sink.writeMessage(message, null);
         session.otherMessage(sink.cost(bytes + SMALL_HEADER));
+        writtenBytes += sink.cost(bytes + SMALL_HEADER);
         sink.flush();
         activity++;
         return true;
+    }
+
+    /** What the connection has taken from what was written to it (the link-rate estimate's input). */
+    long deliveredBytes() {
+        return writtenBytes - sink.unsentBytes();
+    }
+
+    /** It now watches another tier, from the keyframe {@code frameSeq} on: tells it when it asked. */
+    void tierChanged(final TierLadder ladder, final long frameSeq) {
+        if (tierWanted && tier != null) {
+            sendControl(ControlMessages.tier(ladder, tier.current(), tier.reason().tag, frameSeq, tier.linkBytesPerSecond()));
+        }
     }
 
     /**
@@ -208,6 +237,7 @@ final class WsClient {
         final int bytes = utf8.readableBytes();
         sink.writeText(utf8);
         session.otherMessage(sink.cost(bytes + SMALL_HEADER));
+        writtenBytes += sink.cost(bytes + SMALL_HEADER);
         sink.flush();
         activity++;
         return true;

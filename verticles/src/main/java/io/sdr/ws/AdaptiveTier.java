@@ -1,0 +1,225 @@
+package io.sdr.ws;
+
+/**
+ * One viewer's place on its stream's quality ladder (tier 0 the largest): which tier it watches,
+ * which one it should move to, and when. Pure logic, no I/O, no Vert.x: the fan-out of the tier
+ * the viewer is on feeds it ({@link #lagged}, {@link #offered}, {@link #connection}) and moves the
+ * viewer at a keyframe of the target tier. Confined to the client's event loop.
+ *
+ * <pre>
+ *              lagged (time-based, ClientSession)           comfortable for a while and the
+ *   tier k  --------------------------------------> tier j   link rate fits tier k-1 (or a long
+ *     ^        j = largest tier below k whose rate     |     blind-probe wait, doubled after
+ *     |        fits the measured link rate             |     each failed probe)
+ *     +------------------------------------------------+
+ *                  probe up: tier k-1 (at its keyframe)
+ * </pre>
+ *
+ * <b>Link rate.</b> While a viewer's connection holds unsent video at two samples in a row its link
+ * was busy the whole time between them, so the bytes it took in that time are its rate. The kernel
+ * buffers (TCP_NOTSENT_LOWAT, the receive window) are full then, so this is the rate of the narrow
+ * link, not of the socket. A lag always comes with such a backlog: the viewer that lagged knows how
+ * far down to go in one step, and up-probes that its last measured rate cannot carry are not tried
+ * (each failed probe would show it one late keyframe) until the long blind-probe wait has passed,
+ * for a link that got better.
+ *
+ * <b>Hysteresis.</b> Down at once (a lag), up only after {@link #COMFORT_NS} without a lag and with
+ * the oldest unsent frame never older than half the lag allowance; a probe that lags within
+ * {@link #TRIAL_NS} sends the viewer back and doubles that tier's blind-probe wait.
+ */
+final class AdaptiveTier {
+    static final int NONE = -1;
+    /** How long a viewer must have drained comfortably before it is probed up. */
+    static final long COMFORT_NS = 1_000_000_000L;
+    /** A probe that lags within this is a failed probe. */
+    static final long TRIAL_NS = 3_000_000_000L;
+    /** Up-probes the measured rate does not allow wait this long at first, doubled after each failure. */
+    static final long BLIND_PROBE_NS = 20_000_000_000L;
+    static final long MAX_BLIND_PROBE_NS = 160_000_000_000L;
+    /** A tier fits a link when its bitrate is at most this share of the link's measured rate. */
+    static final double FIT = 0.97;
+    /** Busy time the link-rate estimate needs before it replaces the previous one. */
+    private static final long RATE_SAMPLE_NS = 150_000_000L;
+
+    /** The bitrate of each tier, as the fan-out measures it (wire bytes per second; 0 = unknown). */
+    interface Rates {
+        long bytesPerSecond(int tier);
+    }
+
+    /** Why a viewer is on its tier; the names go on the wire (0x03 tier message). */
+    enum Reason {
+        JOIN("join"), PINNED("pinned"), LAGGING("lagging"), PROBE("probe"), PROBE_FAILED("probe_failed");
+
+        final String tag;
+
+        Reason(final String tag) {
+            this.tag = tag;
+        }
+    }
+
+    private final int tiers;
+    private final boolean pinned;
+    private final Rates rates;
+    private final long[] blindWaitNs;
+
+    private int current;
+    private int target = NONE;
+    private Reason targetReason;
+    private Reason reason;
+    private long comfortableSinceNs;
+    private int probedFrom = NONE;
+    private long probeStartNs;
+
+    // Link-rate estimate: bytes the connection took while it stayed busy.
+    private long lastDelivered = -1;
+    private long lastSampleNs;
+    private boolean lastBusy;
+    private long busyBytes;
+    private long busyNs;
+    private long linkBytesPerSecond;
+
+    /**
+     * @param start  the tier the viewer starts on (0 adaptive; the pinned tier when {@code pinned})
+     */
+    AdaptiveTier(final int tiers, final int start, final boolean pinned, final Rates rates, final long nowNs) {
+        if (tiers < 1 || start < 0 || start >= tiers) {
+            throw new IllegalArgumentException("tiers=" + tiers + ", start=" + start);
+        }
+        this.tiers = tiers;
+        this.current = start;
+        this.pinned = pinned;
+        this.rates = rates;
+        this.reason = pinned ? Reason.PINNED : Reason.JOIN;
+        this.comfortableSinceNs = nowNs;
+        this.blindWaitNs = new long[tiers];
+        java.util.Arrays.fill(blindWaitNs, BLIND_PROBE_NS);
+    }
+
+    int current() {
+        return current;
+    }
+
+    /** The tier the viewer should move to at that tier's next keyframe, or {@link #NONE}. */
+    int target() {
+        return target;
+    }
+
+    /** Whether the pending switch is an up-probe (the viewer keeps up where it is). */
+    boolean targetIsProbe() {
+        return target != NONE && targetReason == Reason.PROBE;
+    }
+
+    Reason reason() {
+        return reason;
+    }
+
+    /** The link's measured rate in bytes per second; 0 until it was busy long enough to tell. */
+    long linkBytesPerSecond() {
+        return linkBytesPerSecond;
+    }
+
+    /**
+     * What the connection has taken in total ({@code deliveredBytes}, in the connection's unit) and
+     * still holds ({@code unsentBytes}); call at every frame the viewer is offered.
+     */
+    void connection(final long nowNs, final long deliveredBytes, final long unsentBytes) {
+        final boolean busy = unsentBytes > 0;
+        if (lastDelivered >= 0 && busy && lastBusy && nowNs > lastSampleNs) {
+            busyBytes += deliveredBytes - lastDelivered;
+            busyNs += nowNs - lastSampleNs;
+            if (busyNs >= RATE_SAMPLE_NS) {
+                linkBytesPerSecond = busyBytes * 1_000_000_000L / busyNs;
+                busyBytes = 0;
+                busyNs = 0;
+            }
+        }
+        lastDelivered = deliveredBytes;
+        lastSampleNs = nowNs;
+        lastBusy = busy;
+    }
+
+    /**
+     * A frame of the current tier was offered; {@code oldestUnsentWaitNs} is how long the oldest
+     * video still unsent has waited (0 when none), {@code lagNs} the allowance. Returns true when
+     * the viewer should now be probed up (then {@link #target} says where).
+     */
+    boolean offered(final long nowNs, final long oldestUnsentWaitNs, final long lagNs) {
+        if (probedFrom != NONE && nowNs - probeStartNs >= TRIAL_NS) {
+            // The probe held: the tier it reached probes as freely as ever.
+            blindWaitNs[current] = BLIND_PROBE_NS;
+            probedFrom = NONE;
+        }
+        if (oldestUnsentWaitNs > lagNs / 2) {
+            comfortableSinceNs = nowNs;
+            return false;
+        }
+        if (pinned || current == 0 || target != NONE) {
+            return false;
+        }
+        final long comfortable = nowNs - comfortableSinceNs;
+        if (comfortable < COMFORT_NS) {
+            return false;
+        }
+        final long up = rates.bytesPerSecond(current - 1);
+        final boolean fits = linkBytesPerSecond == 0 || up == 0 || up <= FIT * linkBytesPerSecond;
+        if (!fits && comfortable < blindWaitNs[current - 1]) {
+            return false;
+        }
+        target = current - 1;
+        targetReason = Reason.PROBE;
+        return true;
+    }
+
+    /**
+     * The viewer lagged on its current tier (its session now waits for a keyframe). Returns the
+     * tier it should resync on ({@link #target}), or {@link #NONE} to resync where it is.
+     */
+    int lagged(final long nowNs) {
+        comfortableSinceNs = nowNs;
+        if (pinned) {
+            return NONE;
+        }
+        if (probedFrom != NONE && nowNs - probeStartNs < TRIAL_NS) {
+            blindWaitNs[current] = Math.min(MAX_BLIND_PROBE_NS, blindWaitNs[current] * 2);
+            target = probedFrom;
+            targetReason = Reason.PROBE_FAILED;
+            probedFrom = NONE;
+            return target;
+        }
+        probedFrom = NONE;
+        if (current == tiers - 1) {
+            target = NONE;
+            return NONE;
+        }
+        int down = current + 1;
+        if (linkBytesPerSecond > 0) {
+            while (down < tiers - 1 && rates.bytesPerSecond(down) > FIT * linkBytesPerSecond) {
+                down++;
+            }
+        }
+        target = down;
+        targetReason = Reason.LAGGING;
+        return target;
+    }
+
+    /** The viewer now watches {@link #target}, from its keyframe on. */
+    void switched(final long nowNs) {
+        if (target == NONE) {
+            throw new IllegalStateException("no switch pending: tier=" + current);
+        }
+        if (targetReason == Reason.PROBE) {
+            probedFrom = current;
+            probeStartNs = nowNs;
+        }
+        current = target;
+        reason = targetReason;
+        target = NONE;
+        comfortableSinceNs = nowNs;
+    }
+
+    /** The switch is given up (the target tier showed no keyframe it could take): it stays where it is. */
+    void cancel(final long nowNs) {
+        target = NONE;
+        comfortableSinceNs = nowNs;
+    }
+}

@@ -1,0 +1,184 @@
+package io.sdr.ws;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The tier choice without a socket or a fan-out: the tier bitrates are fixed (what {@link ByteRate}
+ * would measure), the connection's delivered and unsent bytes are what a link of a known rate would
+ * report. Three tiers as the default configuration: 2,500, 600 and 150 kbps.
+ */
+class AdaptiveTierTest {
+    private static final long MS = 1_000_000L;
+    private static final long S = 1_000 * MS;
+    private static final long LAG = 250 * MS;
+    /** Wire bytes per second of tiers 0, 1, 2. */
+    private static final long[] RATES = {312_500, 75_000, 18_750};
+
+    private static AdaptiveTier adaptive(final long now) {
+        return new AdaptiveTier(3, 0, false, tier -> RATES[tier], now);
+    }
+
+    /** Feeds {@code seconds} of a link that takes {@code bytesPerSecond} and always holds a backlog. */
+    private static long busyLink(final AdaptiveTier tier, final long start, final double seconds, final long bytesPerSecond) {
+        long now = start;
+        long delivered = 0;
+        final long end = start + (long) (seconds * S);
+        while (now < end) {
+            tier.connection(now, delivered, 50_000);
+            now += 33 * MS;
+            delivered += bytesPerSecond * 33 / 1000;
+        }
+        return now;
+    }
+
+    @Test
+    void shouldGoDownOneTierWhenTheLinkRateIsNotKnown() {
+        final AdaptiveTier tier = adaptive(0);
+        assertEquals(0, tier.linkBytesPerSecond());
+        assertEquals(1, tier.lagged(100 * MS));
+        assertEquals("lagging", AdaptiveTier.Reason.LAGGING.tag);
+        tier.switched(110 * MS);
+        assertEquals(1, tier.current());
+        assertEquals(AdaptiveTier.Reason.LAGGING, tier.reason());
+        assertEquals(AdaptiveTier.NONE, tier.target());
+    }
+
+    @Test
+    void shouldGoStraightToTheLargestTierTheMeasuredLinkCarries() {
+        final AdaptiveTier tier = adaptive(0);
+        // 40 kB/s: carries the 150 kbps tier (18.75 kB/s), not the 600 kbps one (75 kB/s).
+        final long now = busyLink(tier, 0, 1.0, 40_000);
+        assertEquals(40_000, tier.linkBytesPerSecond(), 1_500);
+        assertEquals(2, tier.lagged(now));
+        tier.switched(now);
+        assertEquals(2, tier.current());
+    }
+
+    @Test
+    void shouldNotMeasureTheLinkWhileItIsIdle() {
+        final AdaptiveTier tier = adaptive(0);
+        for (long now = 0; now < 2 * S; now += 33 * MS) {
+            tier.connection(now, now / MS * 100, 0); // everything taken at once: no backlog, no rate
+        }
+        assertEquals(0, tier.linkBytesPerSecond());
+    }
+
+    @Test
+    void shouldStayOnTheBottomTierWhenItLagsThere() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 2, false, t -> RATES[t], 0);
+        assertEquals(AdaptiveTier.NONE, tier.lagged(10 * MS));
+        assertEquals(2, tier.current());
+    }
+
+    @Test
+    void shouldNeverMoveAPinnedViewer() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 1, true, t -> RATES[t], 0);
+        assertEquals(AdaptiveTier.Reason.PINNED, tier.reason());
+        assertEquals(AdaptiveTier.NONE, tier.lagged(10 * MS));
+        assertFalse(tier.offered(60 * S, 0, LAG));
+        assertEquals(1, tier.current());
+    }
+
+    @Test
+    void shouldProbeUpOnlyAfterDrainingComfortablyForASecond() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 1, false, t -> RATES[t], 0);
+        assertFalse(tier.offered(500 * MS, 0, LAG));
+        // Oldest unsent frame older than half the allowance: not comfortable, the wait starts again.
+        assertFalse(tier.offered(900 * MS, LAG / 2 + MS, LAG));
+        assertFalse(tier.offered(1_800 * MS, 0, LAG));
+        assertTrue(tier.offered(1_901 * MS, 0, LAG));
+        assertEquals(0, tier.target());
+        assertTrue(tier.targetIsProbe());
+        // A pending switch is not asked for twice.
+        assertFalse(tier.offered(2 * S, 0, LAG));
+        tier.switched(2 * S);
+        assertEquals(0, tier.current());
+        assertEquals(AdaptiveTier.Reason.PROBE, tier.reason());
+    }
+
+    @Test
+    void shouldNotProbeATierTheMeasuredLinkCannotCarryUntilTheBlindWaitIsOver() {
+        final AdaptiveTier tier = adaptive(0);
+        long now = busyLink(tier, 0, 1.0, 40_000);
+        assertEquals(2, tier.lagged(now));
+        tier.switched(now);
+        final long settled = now;
+        // 40 kB/s does not carry tier 1 (75 kB/s): no probe for the blind-probe wait.
+        for (now = settled + 33 * MS; now < settled + AdaptiveTier.BLIND_PROBE_NS - 100 * MS; now += 100 * MS) {
+            assertFalse(tier.offered(now, 0, LAG), "probed at " + (now - settled) / MS + " ms");
+        }
+        now = settled + AdaptiveTier.BLIND_PROBE_NS + MS;
+        assertTrue(tier.offered(now, 0, LAG));
+        assertEquals(1, tier.target());
+    }
+
+    @Test
+    void shouldSendAFailedProbeBackAndWaitTwiceAsLongBeforeTheNextBlindProbe() {
+        final AdaptiveTier tier = adaptive(0);
+        // 70 kB/s: just short of tier 1 (75 kB/s needs 77 kB/s at the 0.97 fit), so tier 2 and blind probes.
+        long now = busyLink(tier, 0, 1.0, 70_000);
+        assertEquals(2, tier.lagged(now));
+        tier.switched(now);
+        now += AdaptiveTier.BLIND_PROBE_NS + MS;
+        assertTrue(tier.offered(now, 0, LAG));
+        tier.switched(now);
+        assertEquals(1, tier.current());
+        // Lags within the trial: back to where it came from.
+        now += AdaptiveTier.TRIAL_NS / 2;
+        assertEquals(2, tier.lagged(now));
+        tier.switched(now);
+        assertEquals(2, tier.current());
+        assertEquals(AdaptiveTier.Reason.PROBE_FAILED, tier.reason());
+        final long back = now;
+        // The next blind probe waits twice as long.
+        assertFalse(tier.offered(back + AdaptiveTier.BLIND_PROBE_NS + MS, 0, LAG));
+        assertTrue(tier.offered(back + 2 * AdaptiveTier.BLIND_PROBE_NS + MS, 0, LAG));
+    }
+
+    @Test
+    void shouldKeepAProbedTierThatHeldThroughItsTrial() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 1, false, t -> RATES[t], 0);
+        assertTrue(tier.offered(S + MS, 0, LAG));
+        tier.switched(S + MS);
+        assertEquals(0, tier.current());
+        // Past the trial a lag is an ordinary lag: one step down, not "probe failed".
+        tier.offered(S + AdaptiveTier.TRIAL_NS + 2 * MS, 0, LAG);
+        assertEquals(1, tier.lagged(S + AdaptiveTier.TRIAL_NS + 3 * MS));
+        tier.switched(S + AdaptiveTier.TRIAL_NS + 4 * MS);
+        assertEquals(AdaptiveTier.Reason.LAGGING, tier.reason());
+    }
+
+    @Test
+    void shouldStayPutWhenASwitchIsCancelled() {
+        final AdaptiveTier tier = adaptive(0);
+        assertEquals(1, tier.lagged(10 * MS));
+        tier.cancel(20 * MS);
+        assertEquals(AdaptiveTier.NONE, tier.target());
+        assertEquals(0, tier.current());
+        assertThrows(IllegalStateException.class, () -> tier.switched(30 * MS));
+    }
+
+    @Test
+    void shouldRefuseAStartOffTheLadder() {
+        assertThrows(IllegalArgumentException.class, () -> new AdaptiveTier(3, 3, false, t -> 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new AdaptiveTier(0, 0, false, t -> 0, 0));
+    }
+
+    @Test
+    void shouldMeasureATierRateOverWholeSeconds() {
+        final ByteRate rate = new ByteRate();
+        for (long now = 0; now < S; now += 33 * MS) {
+            rate.add(now, 1_000);
+            assertEquals(0, rate.perSecond(now), "no rate before a whole second");
+        }
+        for (long now = S; now < 3 * S; now += 33 * MS) {
+            rate.add(now, 1_000);
+        }
+        assertEquals(30_300, rate.perSecond(3 * S - 33 * MS), 1_500);
+        // A pause forgets what came before it.
+        rate.add(10 * S, 1_000);
+        assertEquals(0, rate.perSecond(10 * S));
+    }
+}
