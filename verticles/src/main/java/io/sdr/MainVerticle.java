@@ -11,6 +11,8 @@ import io.sdr.nats.NatsBridgeVerticle;
 import io.sdr.nats.NatsConfig;
 import io.sdr.poller.PollerConfig;
 import io.sdr.poller.RingPollerVerticle;
+import io.sdr.record.RecordingConfig;
+import io.sdr.record.RecordingVerticle;
 import io.sdr.ws.WebSocketConfig;
 import io.sdr.ws.WebSocketVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -36,7 +38,7 @@ import java.util.List;
  */
 public final class MainVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
-    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge");
+    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge", "recording");
 
     @Override
     public Future<?> start() {
@@ -72,6 +74,11 @@ public final class MainVerticle extends VerticleBase {
                 // One bridge: two would relay every telemetry message twice.
                 deployments.add(vertx.deployVerticle(NatsBridgeVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.nats)));
+            }
+            if (plan.recording != null) {
+                // One recorder: its history holds a reference per frame, two would hold two.
+                deployments.add(vertx.deployVerticle(RecordingVerticle.class.getName(), new DeploymentOptions()
+                    .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.recording)));
             }
             if (plan.bridge != null) {
                 // One bridge: one port, one set of inspection taps.
@@ -123,6 +130,8 @@ public final class MainVerticle extends VerticleBase {
         String natsNote;
         /** The TCP event-bus bridge's section with the stream names, or null when absent or disabled. */
         JsonObject bridge;
+        /** The recording section with the stream names, or null when recording is off. */
+        JsonObject recording;
     }
 
     /** A poller error names poller.KEY; report streams.NAME.KEY when the key was set in the stream's entry. */
@@ -186,6 +195,12 @@ public final class MainVerticle extends VerticleBase {
             bridge.put("streams", names);
         }
         plan.bridge = !bridge.isEmpty() && BridgeConfig.from(bridge).enabled() ? bridge : null;
+        final JsonObject recording = top.child(RecordingConfig.SECTION).json().copy();
+        if (recording.containsKey("streams")) {
+            throw new ConfigException("recording.streams: every configured stream is recorded; the key is not a setting");
+        }
+        recording.put("streams", names);
+        plan.recording = RecordingConfig.from(recording).enabled() ? recording : null;
         return plan;
     }
 }
