@@ -8,7 +8,8 @@
 //            (--streaming-only) how many messages were read before the reader stopped and why
 // video      every message on a protobuf channel decoded with the schema the file advertises
 //            (protobufjs from its FileDescriptorSet); the access units concatenated into OUT
-// telemetry  every message on a json channel parsed with JSON.parse
+// telemetry  every message on a json channel parsed with JSON.parse; a numbered one ({"seq": N})
+//            reported as [first, last, count] per topic
 //
 // A failure to read is reported in the JSON ("error"), not thrown, so the test prints it.
 import { McapIndexedReader, McapStreamReader } from "@mcap/core";
@@ -39,7 +40,7 @@ function makeJudge(schemasById, channelsById) {
   const types = new Map();
   const out = {
     messages: 0, video: 0, telemetry: 0, undecodable: [], byTopic: {}, firstVideo: null,
-    ordered: true, videoTimestampsMatchLogTime: true, accessUnits: [],
+    ordered: true, videoTimestampsMatchLogTime: true, accessUnits: [], telemetrySeq: {},
   };
   let lastLogTime = -1n;
   return {
@@ -72,14 +73,21 @@ function makeJudge(schemasById, channelsById) {
         const ns = BigInt(decoded.timestamp.seconds) * 1_000_000_000n + BigInt(decoded.timestamp.nanos ?? 0);
         if (ns !== message.logTime) out.videoTimestampsMatchLogTime = false;
         if (out.firstVideo === null) {
-          out.firstVideo = { format: decoded.format, frameId: decoded.frameId, nalTypes: nalTypes(decoded.data),
+          out.firstVideo = { format: decoded.format, frameId: decoded.frame_id ?? decoded.frameId, nalTypes: nalTypes(decoded.data),
             logTime: String(message.logTime) };
         }
         out.accessUnits.push(decoded.data);
       } else if (channel.messageEncoding === "json") {
         try {
-          JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(message.data));
+          const value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(message.data));
           out.telemetry++;
+          if (typeof value?.seq === "number") {
+            // A numbered source: [first, last, count] per topic shows whether the window has gaps.
+            const s = (out.telemetrySeq[channel.topic] ??= [value.seq, value.seq, 0]);
+            s[0] = Math.min(s[0], value.seq);
+            s[1] = Math.max(s[1], value.seq);
+            s[2]++;
+          }
         } catch (e) {
           out.undecodable.push(`${channel.topic} seq ${message.sequence}: ${e.message}`);
         }
