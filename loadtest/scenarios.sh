@@ -5,6 +5,7 @@
 #   loadtest/scenarios.sh                  # every scenario except the soak (~28 min)
 #   loadtest/scenarios.sh all              # every scenario, the 10-minute soak included (~39 min), then "report"
 #   loadtest/scenarios.sh peer             # the three peer comparisons (ours against the Node ws relay, ~9 min), then "report"
+#   loadtest/scenarios.sh edges            # edges over NATS: the hop, bytes per frame per edge, origin CPU (~2 min)
 #   loadtest/scenarios.sh peer-smoke       # a 5-client, 1-round peer run that must succeed (exit 1 otherwise, ~20 s)
 #   loadtest/scenarios.sh 150k stalled     # some of them
 #   loadtest/scenarios.sh soak             # the 10-minute soak (SOAK_S=600 by default)
@@ -129,6 +130,10 @@ scenario() {
                     --duration "$PEER_S" --warmup "$PEER_WARM" ;;
     peer-1000)    load peer-8k-1000 --peer node --rounds "$PEER_ROUNDS" --clients 1000 $P720 --connect-rate 200 \
                     --duration "$PEER_S" --warmup "$PEER_WARM" ;;
+    # Edges over NATS (issue 16): alternating legs of the origin alone and the origin with 2 edges, 20 viewers
+    # on the origin and on each edge, 150 KB frames (300 KB keyframes) at 60 fps: the hop, bytes per frame per edge, origin CPU.
+    edges)        load edge-150k-2x20 --edges 2 --rounds 3 --clients 20 --fps 60 --frame-bytes 150000 --keyframe-bytes 300000 \
+                    --gop 60 --duration 10 --warmup 5 ;;
     # Proof that peer mode works end to end: both legs must run, deliver frames and give a CPU ratio.
     # Not through load(): a failure here fails the script.
     peer-smoke)

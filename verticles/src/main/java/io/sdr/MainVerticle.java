@@ -5,6 +5,8 @@ import io.sdr.bridge.BridgeVerticle;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.sdr.config.EnvOverrides;
+import io.sdr.edge.VideoLinkConfig;
+import io.sdr.edge.VideoLinkVerticle;
 import io.sdr.encode.EncoderConfig;
 import io.sdr.encode.EncoderVerticle;
 import io.sdr.nats.NatsBridgeVerticle;
@@ -38,7 +40,8 @@ import java.util.List;
  */
 public final class MainVerticle extends VerticleBase {
     private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
-    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge", "recording");
+    static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge",
+        VideoLinkConfig.SECTION, "recording");
 
     @Override
     public Future<?> start() {
@@ -67,6 +70,11 @@ public final class MainVerticle extends VerticleBase {
                 deployments.add(vertx.deployVerticle(EncoderVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.encoder)));
             }
+            if (plan.video != null) {
+                // One link: two would publish (or receive) every frame twice.
+                deployments.add(vertx.deployVerticle(VideoLinkVerticle.class.getName(), new DeploymentOptions()
+                    .setConfig(plan.video)));
+            }
             if (plan.natsNote != null) {
                 LOG.log(System.Logger.Level.INFO, plan.natsNote);
             }
@@ -88,7 +96,7 @@ public final class MainVerticle extends VerticleBase {
         deployments.add(vertx.deployVerticle(WebSocketVerticle.class.getName(), new DeploymentOptions()
             .setInstances(plan.websocketInstances).setConfig(plan.websocket)));
         return Future.all(deployments).onSuccess(v -> LOG.log(System.Logger.Level.INFO,
-            "SDR transport ready: http://" + displayHost(plan.websocketConfig) + ":" + plan.websocketConfig.listenPort()
+            "SDR transport ready" + (plan.edge ? " (edge: streams from NATS)" : "") + ": http://" + displayHost(plan.websocketConfig) + ":" + plan.websocketConfig.listenPort()
                 + "/  (WebSocket /stream/ws, /health, /metrics), streams=" + plan.websocketConfig.streams()));
     }
 
@@ -130,6 +138,9 @@ public final class MainVerticle extends VerticleBase {
         String natsNote;
         /** The TCP event-bus bridge's section with the stream names, or null when absent or disabled. */
         JsonObject bridge;
+        /** The video link's {@code nats} and {@code video} sections, or null when it does not run. */
+        JsonObject video;
+        boolean edge;
         /** The recording section with the stream names, or null when recording is off. */
         JsonObject recording;
     }
@@ -178,12 +189,33 @@ public final class MainVerticle extends VerticleBase {
         }
         plan.websocket = websocket;
         plan.websocketInstances = new ConfigReader(WebSocketConfig.SECTION, websocket).intValue("instances", 2, 1, 256);
-        plan.encoder = encoderPlan(top, streams, names);
         final JsonObject nats = top.child(NatsConfig.SECTION).json().copy();
         if (!nats.containsKey("streams")) {
             nats.put("streams", names);
         }
         final NatsConfig natsConfig = NatsConfig.from(nats);
+        final JsonObject video = top.child(VideoLinkConfig.SECTION).json().copy();
+        if (!video.containsKey("streams")) {
+            video.put("streams", names);
+        }
+        final VideoLinkConfig videoConfig = VideoLinkConfig.from(video);
+        plan.edge = videoConfig.role() == VideoLinkConfig.Role.EDGE;
+        if (plan.edge) {
+            // An edge's frames come from NATS: no ring to poll, no ring for an encoder to write.
+            if (natsConfig.url() == null || !natsConfig.enabled()) {
+                throw new ConfigException("video.role=edge: an edge receives its streams over NATS; set nats.url (SDR_NATS_URL)"
+                    + (natsConfig.url() != null ? " and nats.enabled=true" : ""));
+            }
+            if (encoderPlan(top, streams, names) != null) {
+                throw new ConfigException("encoder.enabled=true: an edge (video.role=edge) runs no encoder; its streams come"
+                    + " from the origin. Remove the encoder section or set encoder.enabled=false");
+            }
+            plan.pollers.clear();
+        } else {
+            plan.encoder = encoderPlan(top, streams, names);
+        }
+        plan.video = videoConfig.role() != VideoLinkConfig.Role.OFF && natsConfig.enabled()
+            ? new JsonObject().put(NatsConfig.SECTION, nats).put(VideoLinkConfig.SECTION, video) : null;
         plan.nats = natsConfig.enabled() ? nats : null;
         if (natsConfig.url() == null && !String.valueOf(nats.getValue("enabled")).matches("false|0")) {
             plan.natsNote = "NATS not configured (no nats.url, SDR_NATS_URL unset): no telemetry from NATS;"

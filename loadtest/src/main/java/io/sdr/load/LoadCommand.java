@@ -111,6 +111,16 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--npm", description = "with --peer node: the npm executable, for 'npm ci' (default ${DEFAULT-VALUE})")
     String npm = "npm";
 
+    @Option(names = "--edges", description = "measure edges over NATS: alternating legs of the origin alone and the origin with "
+        + "N edge servers (each with --clients viewers) through a nats-server the tool starts; prints the hop latency, bytes per "
+        + "frame per edge and the origin's CPU (docs/BENCHMARKS.md, Edges over NATS) (default ${DEFAULT-VALUE}, max 4)")
+    int edges;
+    @Option(names = "--nats-server", description = "with --edges: the nats-server executable (default ${DEFAULT-VALUE})")
+    String natsServer = "nats-server";
+    @Option(names = "--nats-conf", description = "with --edges: the nats.conf whose max_payload, write_deadline and max_pending "
+        + "the tool's nats-server uses (default ${DEFAULT-VALUE})")
+    Path natsConf = Path.of("conf/nats.conf");
+
     @Option(names = "--label", description = "scenario name in the output")
     String label = "";
     @Option(names = "--json", description = "print JSON instead of the table")
@@ -132,7 +142,8 @@ public final class LoadCommand implements Callable<Integer> {
         if (tables != null) {
             for (final Path table : tables) {
                 final JsonObject result = new JsonObject(Files.readString(table));
-                System.out.println(result.containsKey("rounds") ? PeerReport.table(result) : Report.table(result));
+                System.out.println(result.containsKey("edge_rounds") ? EdgeRun.table(result)
+                    : result.containsKey("rounds") ? PeerReport.table(result) : Report.table(result));
             }
             return 0;
         }
@@ -147,13 +158,14 @@ public final class LoadCommand implements Callable<Integer> {
         }
         final long legS = warmupS + durationS + connectTimeoutS + (stallMs + resumeMs) / 1000 + 90;
         // Peer mode: two legs a round, and perhaps an npm ci first.
-        final Watchdog watchdog = Watchdog.start(peer == null ? legS : 2 * rounds * legS + 180);
+        final Watchdog watchdog = Watchdog.start(peer == null && edges == 0 ? legS : 2 * rounds * legS + 180);
         try {
-            final JsonObject result = peer == null ? new LoadRun(this).run() : new PeerRun(this).run();
+            final JsonObject result = edges > 0 ? new EdgeRun(this).run() : peer == null ? new LoadRun(this).run() : new PeerRun(this).run();
             if (jsonFile != null) {
                 Files.writeString(jsonFile, result.encodePrettily() + "\n");
             }
-            System.out.println(json ? result.encodePrettily() : peer == null ? Report.table(result) : PeerReport.table(result));
+            System.out.println(json ? result.encodePrettily() : edges > 0 ? EdgeRun.table(result)
+                : peer == null ? Report.table(result) : PeerReport.table(result));
             return result.getString("error") == null ? 0 : 1;
         } finally {
             watchdog.cancel();
@@ -184,6 +196,19 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (eventLoops < 1 || eventLoops > 64 || sampleMs < 100) {
             return "--event-loops must be in [1, 64], --sample-ms >= 100";
+        }
+        if (edges < 0 || edges > 4) {
+            return "--edges=" + edges + ": must be in [0, 4]";
+        }
+        if (edges > 0 && (peer != null || url != null || stalled > 0 || slow > 0 || joiners > 0)) {
+            return "--edges starts the origin, the edges and nats-server itself, with healthy viewers only: not with --peer, --url, "
+                + "--stalled, --slow or --joiners";
+        }
+        if (edges > 0 && !Files.isRegularFile(natsConf)) {
+            return "--nats-conf=" + natsConf + ": not found (run from the repository root, or give --nats-conf)";
+        }
+        if (edges > 0 && (rounds < 1 || rounds > 10)) {
+            return "--rounds=" + rounds + ": must be in [1, 10]";
         }
         if (peer != null) {
             if (!"node".equals(peer)) {

@@ -40,16 +40,19 @@ final class LoadRun {
     private final Target target;
     /** Appended to the log files' names: one log per leg in peer mode ("-r1-ours"). */
     private final String legName;
+    /** {@code --edges}: -1 without; otherwise this leg's edge count (0: the origin alone, video.role=off). */
+    private final int legEdges;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     LoadRun(final LoadCommand options) {
-        this(options, Target.OURS, "");
+        this(options, Target.OURS, "", -1);
     }
 
-    LoadRun(final LoadCommand options, final Target target, final String legName) {
+    LoadRun(final LoadCommand options, final Target target, final String legName, final int legEdges) {
         this.o = options;
         this.target = target;
         this.legName = legName;
+        this.legEdges = legEdges;
     }
 
     JsonObject run() throws IOException {
@@ -64,6 +67,8 @@ final class LoadRun {
         RingFeeder feeder = null;
         LoadClients clients = null;
         CommitClock commitClock = null;
+        NatsProcess nats = null;
+        EdgeSet edges = null;
         final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread t = new Thread(r, "sdr-load-sampler");
             t.setDaemon(true);
@@ -90,7 +95,19 @@ final class LoadRun {
                 // Not under tempDir (deleted at the end): the log is kept for diagnosis.
                 final Path log = o.serverLog != null ? o.serverLog : Path.of(System.getProperty("java.io.tmpdir"))
                     .resolve("sdr-load-server-" + ProcessHandle.current().pid() + legName + ".log");
-                final JsonObject conf = ServerProcess.conf(ringPath, Math.max(1000, o.clients + 10), serverOverrides());
+                final JsonObject overrides = serverOverrides();
+                if (legEdges >= 0) {
+                    // Both legs of an edge run have the nats-server, so the origin alone differs only by its uplink.
+                    nats = NatsProcess.start(o.natsServer, o.natsConf, tempDir, Path.of(System.getProperty("java.io.tmpdir"))
+                        .resolve("sdr-load-nats-" + ProcessHandle.current().pid() + legName + ".log"));
+                    result.put("nats_server", new JsonObject().put("pid", nats.pid()).put("log", nats.log.toString()));
+                    if (!nats.awaitReady(Duration.ofSeconds(30))) {
+                        return result.put("error", "nats-server did not become ready; log: " + nats.log);
+                    }
+                    overrides.put("nats", new JsonObject().put("enabled", true).put("url", nats.url()));
+                    overrides.put("video", new JsonObject().put("role", legEdges > 0 ? "origin" : "off"));
+                }
+                final JsonObject conf = ServerProcess.conf(ringPath, Math.max(1000, o.clients + 10), overrides);
                 server = ServerProcess.start(o.serverJar.toAbsolutePath(), o.serverJvmOptions, o.serverArgs, conf, ringPath, log);
                 result.put("server", new JsonObject().put("started", true).put("conf", conf).put("jvm_options", new JsonArray(o.serverJvmOptions))
                     .put("args", new JsonArray(o.serverArgs)));
@@ -99,6 +116,13 @@ final class LoadRun {
                 }
                 port = server.port;
                 pid = server.pid();
+                if (legEdges > 0) {
+                    final StringBuilder problem = new StringBuilder();
+                    edges = EdgeSet.start(o, legEdges, nats, http, ringPath, legName, problem);
+                    if (edges == null) {
+                        return result.put("error", problem.toString());
+                    }
+                }
             } else {
                 port = o.url.getPort();
                 pid = o.serverPid;
@@ -114,8 +138,13 @@ final class LoadRun {
                 commitClock = new CommitClock(ringPath));
             final long joinStartNs = System.nanoTime();
             clients.connectAll(o.connectRate);
+            if (edges != null) {
+                edges.connect(o, (long) (2e9 / Math.max(o.fps, 1)), commitClock);
+            }
+            final int edgeViewers = edges == null ? 0 : edges.expected(o);
             final long deadline = joinStartNs + TimeUnit.SECONDS.toNanos(o.connectTimeoutS);
-            while (o.fps > 0 && clients.joined.get() + clients.closed.get() < o.clients && System.nanoTime() - deadline < 0) {
+            while (o.fps > 0 && (clients.joined.get() + clients.closed.get() < o.clients
+                || edges != null && edges.joined() < edgeViewers) && System.nanoTime() - deadline < 0) {
                 LockSupport.parkNanos(20_000_000L);
             }
             result.put("join_phase_s", round((System.nanoTime() - joinStartNs) / 1e9, 2));
@@ -142,11 +171,16 @@ final class LoadRun {
             final long stallMs = o.stallMs > 0 ? o.stallMs : o.durationS * 1000L;
             clients.startWindow(stallMs);
             clients.startJoiners(o.durationS * 1000L * 3 / 4);
+            if (edges != null) {
+                edges.startWindow();
+            }
             sample(samples, pid, windowStartNs);
             sampler.scheduleAtFixedRate(() -> sample(samples, pid, windowStartNs), o.sampleMs, o.sampleMs, TimeUnit.MILLISECONDS);
             sleepSeconds(o.durationS);
             final long windowEndNs = System.nanoTime();
             clients.endWindow();
+            final JsonObject edgeFigures = edges == null ? null
+                : edges.endWindow((windowEndNs - windowStartNs) / 1e9, o.fps, feeder.framesWritten() - framesBefore);
             sampler.shutdownNow();
             sampler.awaitTermination(2, TimeUnit.SECONDS);
             sample(samples, pid, windowStartNs);
@@ -163,6 +197,11 @@ final class LoadRun {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(leftMs + o.resumeMs));
             }
             clients.quiesce();
+            if (edgeFigures != null) {
+                result.put("edges", edgeFigures);
+            } else if (legEdges == 0) {
+                result.put("edges", new JsonObject().put("count", 0));
+            }
 
             result.put("window_s", round(windowS, 3)).put("load_average_1m_at_start", loadAtStart);
             result.put("writer", new JsonObject()
@@ -195,6 +234,12 @@ final class LoadRun {
             if (server != null && !server.isAlive()) {
                 result.put("error", "server exited during the run; log: " + server.log);
             }
+            if (edges != null && edges.deadEdge() != null) {
+                result.put("error", edges.deadEdge());
+            }
+            if (nats != null && !nats.isAlive()) {
+                result.put("error", "nats-server exited during the run; log: " + nats.log);
+            }
             if (relay != null && !relay.isAlive()) {
                 result.put("error", "relay exited during the run; log: " + relay.log);
             } else if (publisher != null && publisher.failure() != null) {
@@ -209,6 +254,9 @@ final class LoadRun {
             if (clients != null) {
                 clients.close();
             }
+            if (edges != null) {
+                edges.close();
+            }
             if (feeder != null) {
                 feeder.close();
             }
@@ -221,6 +269,9 @@ final class LoadRun {
             if (server != null) {
                 server.close();
                 result.getJsonObject("server").put("log", server.log.toString());
+            }
+            if (nats != null) {
+                nats.close();
             }
             if (relay != null) {
                 relay.close();
@@ -326,7 +377,9 @@ final class LoadRun {
             .put("dropped_lagging", delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"lagging\""))
             .put("dropped_awaiting_keyframe", delta(before, after, "sdr_ws_frames_dropped_total", "reason=\"awaiting_keyframe\""))
             .put("closed_idr_timeout", delta(before, after, "sdr_ws_closed_total", "reason=\"idr_timeout\""))
-            .put("ring_frames_lost", delta(before, after, "sdr_ring_frames_lost_total"));
+            .put("ring_frames_lost", delta(before, after, "sdr_ring_frames_lost_total"))
+            .put("uplink_published", delta(before, after, "sdr_video_uplink_frames_total", "outcome=\"published\""))
+            .put("uplink_queue_full", delta(before, after, "sdr_video_uplink_frames_total", "outcome=\"queue_full\""));
     }
 
     private static long delta(final ServerMetrics.Scrape before, final ServerMetrics.Scrape after, final String name,

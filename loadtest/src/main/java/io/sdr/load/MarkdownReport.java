@@ -23,6 +23,7 @@ final class MarkdownReport {
     private final Map<String, JsonObject> runs = new LinkedHashMap<>();
     /** Peer runs (--peer): their own tables, after the others. */
     private final List<JsonObject> peerRuns = new ArrayList<>();
+    private final List<JsonObject> edgeRuns = new ArrayList<>();
     private String iperf3;
 
     private MarkdownReport() {
@@ -47,6 +48,10 @@ final class MarkdownReport {
                 continue;
             }
             final JsonObject run = new JsonObject(Files.readString(file));
+            if (run.containsKey("edge_rounds")) {
+                report.edgeRuns.add(run);
+                continue;
+            }
             if (run.containsKey("rounds")) {
                 report.peerRuns.add(run);
                 continue;
@@ -58,7 +63,7 @@ final class MarkdownReport {
 
     private String render() {
         final StringBuilder b = new StringBuilder();
-        if (!runs.isEmpty() || peerRuns.isEmpty()) {
+        if (!runs.isEmpty() || peerRuns.isEmpty() && edgeRuns.isEmpty()) {
             b.append(machine()).append('\n');
             b.append(scenarios()).append('\n');
             b.append(stalled()).append('\n');
@@ -67,6 +72,9 @@ final class MarkdownReport {
         }
         if (!peerRuns.isEmpty()) {
             b.append(b.length() > 0 ? "\n" : "").append(PeerReport.markdown(peerRuns));
+        }
+        for (final JsonObject run : edgeRuns) {
+            b.append(b.length() > 0 ? "\n" : "").append(EdgeRun.table(run));
         }
         return b.toString();
     }

@@ -99,6 +99,11 @@ final class PeerRelay implements AutoCloseable {
 
     /** Waits until the relay accepts TCP connections; false when it died or time ran out. */
     boolean awaitReady(final Duration patience) {
+        return awaitListening(process, port, patience);
+    }
+
+    /** Waits until {@code process} accepts TCP connections on 127.0.0.1:{@code port}; false when it died or time ran out. */
+    static boolean awaitListening(final Process process, final int port, final Duration patience) {
         final long deadline = System.nanoTime() + patience.toNanos();
         while (System.nanoTime() - deadline < 0) {
             if (!process.isAlive()) {

@@ -47,7 +47,7 @@ final class PeerRun {
                 System.err.printf("sdr-load: round %d/%d, %s%n", r, o.rounds, target == LoadRun.Target.OURS ? "our server" : "the node relay");
                 JsonObject leg;
                 try {
-                    leg = new LoadRun(o, target, "-r" + r + "-" + name).run();
+                    leg = new LoadRun(o, target, "-r" + r + "-" + name, -1).run();
                 } catch (final IOException e) {
                     leg = new JsonObject().put("error", e.toString());
                 }

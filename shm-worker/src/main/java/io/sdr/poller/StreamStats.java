@@ -9,8 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a stream's poller last saw, for /health and the CLI. Written by the polling thread only
- * (volatile stores), read by any thread. One per stream per Vert.x instance, found by name.
+ * What a stream's source last saw, for /health and the CLI: the ring poller, or on an edge the NATS
+ * feed ({@code io.sdr.edge.EdgeFeed}). Written by that one thread only (volatile stores), read by
+ * any thread. One per stream per Vert.x instance, found by name.
  */
 public final class StreamStats implements Shareable {
     private static final String MAP = "sdr.streams";
@@ -40,12 +41,13 @@ public final class StreamStats implements Shareable {
         return new ArrayList<>(map.values());
     }
 
-    void attach(final String path, final RingCounters counters) {
+    /** @param path where the frames come from: the ring file, or {@code nats:SUBJECT} on an edge */
+    public void attach(final String path, final RingCounters counters) {
         this.path = path;
         this.counters = counters;
     }
 
-    void published(final long frameSeq, final long publishNs) {
+    public void published(final long frameSeq, final long publishNs) {
         lastFrameSeq = frameSeq;
         lastPublishNs = publishNs;
     }

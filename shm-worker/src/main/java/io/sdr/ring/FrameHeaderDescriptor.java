@@ -1,5 +1,9 @@
 package io.sdr.ring;
 
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
 /**
  * Layout of the 32-byte frame header that precedes every payload, in both ring layouts and in
  * the WebSocket video message (after its type byte).
@@ -39,6 +43,21 @@ public final class FrameHeaderDescriptor {
     public static final int CODEC_RAW_FIRST = 16;
 
     private FrameHeaderDescriptor() {
+    }
+
+    /**
+     * Writes a header at {@code offset}: the one place that lays the fields out (the ring writers,
+     * and tests that build frames by hand). {@code reserved} is written 0.
+     */
+    public static void write(final MutableDirectBuffer buffer, final int offset, final long frameId, final long frameSeq,
+                             final int size, final int flags, final int codec, final int crc32) {
+        buffer.putLong(offset + FRAME_ID_OFFSET, frameId, ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(offset + FRAME_SEQ_OFFSET, frameSeq, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(offset + SIZE_OFFSET, size, ByteOrder.LITTLE_ENDIAN);
+        buffer.putShort(offset + FLAGS_OFFSET, (short) flags, ByteOrder.LITTLE_ENDIAN);
+        buffer.putShort(offset + CODEC_OFFSET, (short) codec, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(offset + CRC32_OFFSET, crc32, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(offset + RESERVED_OFFSET, 0, ByteOrder.LITTLE_ENDIAN);
     }
 
     public static String codecName(final int codec) {

@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Counters for every poll outcome plus lost frames, bytes and re-maps. Written by the reader's
  * single thread with ordered stores (no locked instructions on the hot path), readable from any
- * thread (metrics, health).
+ * thread (metrics, health). Another source of frames (the edge's NATS feed, {@code io.sdr.edge})
+ * counts its outcomes here too, from its one delivering thread, so /health and /metrics read the
+ * same counters whatever feeds a stream.
  */
 public final class RingCounters {
     private static final int FRAMES_LOST = PollOutcome.count();
@@ -17,15 +19,15 @@ public final class RingCounters {
 
     private final AtomicLongArray values = new AtomicLongArray(SLOTS);
 
-    void increment(final PollOutcome outcome) {
+    public void increment(final PollOutcome outcome) {
         add(outcome.ordinal(), 1);
     }
 
-    void addFramesLost(final long frames) {
+    public void addFramesLost(final long frames) {
         add(FRAMES_LOST, frames);
     }
 
-    void addBytes(final long bytes) {
+    public void addBytes(final long bytes) {
         add(BYTES, bytes);
     }
 

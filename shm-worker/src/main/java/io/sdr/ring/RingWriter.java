@@ -172,13 +172,7 @@ public final class RingWriter implements AutoCloseable {
         crc.reset();
         crcView.limit(payloadOffset + length).position(payloadOffset);
         crc.update(crcView);
-        ring.putLong(headerOffset + FRAME_ID_OFFSET, frameId);
-        ring.putLong(headerOffset + FRAME_SEQ_OFFSET, frameSeq);
-        ring.putInt(headerOffset + SIZE_OFFSET, length);
-        ring.putShort(headerOffset + FLAGS_OFFSET, (short) flags);
-        ring.putShort(headerOffset + CODEC_OFFSET, (short) codec);
-        ring.putInt(headerOffset + CRC32_OFFSET, (int) crc.getValue());
-        ring.putInt(headerOffset + RESERVED_OFFSET, 0);
+        FrameHeaderDescriptor.write(ring, headerOffset, frameId, frameSeq, length, flags, codec, (int) crc.getValue());
     }
 
     /** The largest payload one frame may carry. */

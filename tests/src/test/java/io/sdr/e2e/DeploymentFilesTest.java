@@ -36,6 +36,7 @@ import static io.sdr.e2e.E2eKit.startNats;
 import static io.sdr.e2e.E2eKit.startServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -67,14 +68,19 @@ class DeploymentFilesTest {
     @Test
     void shouldRouteThePlatformPathsAndTheTransportFromEnvironmentPlaceholders() throws Exception {
         final JsonObject servers = adapt(Map.of("PORT", "18080", "TRANSPORT_UPSTREAM", "10.1.2.3:8081",
+            "STREAM_UPSTREAM_HOST", "transport-edge", "STREAM_UPSTREAM_PORT", "8082",
             "WEB_UPSTREAM", "web:3000", "ROSBRIDGE_UPSTREAM", "ros:9090"));
         assertEquals(1, servers.size(), "one plain-HTTP server without DOMAIN: " + servers.encodePrettily());
         final JsonObject server = servers.getJsonObject(servers.fieldNames().iterator().next());
         assertEquals(new JsonArray().add(":18080"), server.getJsonArray("listen"));
         final Map<String, Route> routes = routesByPath(server.getJsonArray("routes"));
-        assertEquals(Set.of("/stream/*", "/viewer", "/viewer/*", "/assets/*", "/configs/*", "/socket.io/*", "/rosbridge/*", "*"),
+        assertEquals(Set.of("/stream/*", "/foxglove", "/viewer", "/viewer/*", "/assets/*", "/configs/*", "/socket.io/*", "/rosbridge/*", "*"),
             routes.keySet(), "routes: " + routes);
-        assertEquals(List.of("10.1.2.3:8081"), routes.get("/stream/*").upstreams);
+        assertEquals(List.of("dns-a transport-edge:8082 every 5 s"), routes.get("/stream/*").upstreams,
+            "viewers' streams go to every server the name resolves to (the scaled edges)");
+        assertEquals(routes.get("/stream/*").upstreams, routes.get("/foxglove").upstreams, "Foxglove viewers go where viewers stream from");
+        assertTrue(server.encode().contains("\"policy\":\"least_conn\""),
+            "long-lived WebSockets are spread by least connections");
         assertEquals(List.of("10.1.2.3:8081"), routes.get("/viewer/*").upstreams);
         assertEquals("/viewer", routes.get("/viewer/*").stripPrefix, "the viewer's prefix is stripped: the server serves it at /");
         assertTrue(routes.get("/viewer").handlers.contains("static_response"), "/viewer redirects to /viewer/");
@@ -89,7 +95,8 @@ class DeploymentFilesTest {
         final JsonObject defaultServer = defaults.getJsonObject(defaults.fieldNames().iterator().next());
         assertEquals(new JsonArray().add(":80"), defaultServer.getJsonArray("listen"));
         final Map<String, Route> defaultRoutes = routesByPath(defaultServer.getJsonArray("routes"));
-        assertEquals(List.of("transport-server:8080"), defaultRoutes.get("/stream/*").upstreams);
+        assertEquals(List.of("dns-a transport-server:8080 every 5 s"), defaultRoutes.get("/stream/*").upstreams,
+            "by default viewers stream from the origin");
         assertEquals(List.of("webserver:3000"), defaultRoutes.get("*").upstreams);
         assertEquals(List.of("ros-bridge:9090"), defaultRoutes.get("/rosbridge/*").upstreams);
     }
@@ -164,6 +171,11 @@ class DeploymentFilesTest {
             if (object.getValue("dial") instanceof String dial) {
                 upstreams.add(dial);
             }
+            // Dynamic upstreams (the /stream/* servers): "dns-a NAME:PORT, every REFRESH".
+            if (object.getValue("dynamic_upstreams") instanceof JsonObject dynamic) {
+                upstreams.add("dns-" + dynamic.getString("source") + " " + dynamic.getString("name") + ":" + dynamic.getString("port")
+                    + " every " + dynamic.getLong("refresh", 60_000_000_000L) / 1_000_000_000L + " s");
+            }
             object.forEach(e -> collect(e.getValue(), handlers, upstreams, strip));
         } else if (node instanceof JsonArray array) {
             array.forEach(v -> collect(v, handlers, upstreams, strip));
@@ -183,8 +195,8 @@ class DeploymentFilesTest {
 
         final Map<String, Object> services = (Map<String, Object>) config.get("services");
         // docker-compose 1.29 lists every profile's services; the obs profile is checked by ObservabilityProfileTest.
-        assertEquals(Set.of("caddy", "transport-server", "nats", "sim-writer", "sim-telemetry", "ros-bridge", "prometheus", "grafana"),
-            services.keySet());
+        assertEquals(Set.of("caddy", "transport-server", "transport-edge", "nats", "sim-writer", "sim-telemetry", "ros-bridge",
+            "prometheus", "grafana"), services.keySet());
         final Map<String, Object> networks = (Map<String, Object>) config.get("networks");
         assertEquals(Set.of("edge", "backplane"), networks.keySet());
         assertEquals(Boolean.TRUE, ((Map<String, Object>) networks.get("backplane")).get("internal"), "backplane is internal");
@@ -197,7 +209,7 @@ class DeploymentFilesTest {
         assertEquals(Set.of("edge", "backplane"), ((Map<String, Object>) caddy.get("networks")).keySet(), "caddy bridges edge and backplane");
         assertTrue(mounts(caddy).stream().anyMatch(m -> m.endsWith("/Caddyfile:/etc/caddy/Caddyfile:ro")), "the project's Caddyfile: " + mounts(caddy));
         assertEquals("transport-server:8080", ((Map<String, Object>) caddy.get("environment")).get("TRANSPORT_UPSTREAM"));
-        for (final String backplaneOnly : List.of("transport-server", "nats", "sim-writer", "sim-telemetry", "ros-bridge")) {
+        for (final String backplaneOnly : List.of("transport-server", "transport-edge", "nats", "sim-writer", "sim-telemetry", "ros-bridge")) {
             assertEquals(Set.of("backplane"), ((Map<String, Object>) service(services, backplaneOnly).get("networks")).keySet(),
                 backplaneOnly + " is on the backplane only");
         }
@@ -209,6 +221,22 @@ class DeploymentFilesTest {
         assertEquals("nats://nats:4222", ((Map<String, Object>) transport.get("environment")).get("SDR_NATS_URL"));
         assertEquals(List.of("-conf", "/app/conf/conf.json"), transport.get("command"), "the default conf unless SDR_CONF is set");
         assertNotNull(transport.get("healthcheck"), "the transport has a health check (caddy waits for it)");
+
+        // Edges: the same image and access rules, conf/edge.json, no ring; scalable (no fixed name or host port).
+        final Map<String, Object> edge = service(services, "transport-edge");
+        assertEquals(List.of("edge"), edge.get("profiles"));
+        assertEquals(List.of("-conf", "/app/conf/edge.json"), edge.get("command"));
+        assertEquals(transport.get("image"), edge.get("image"), "the same image as the origin");
+        assertTrue(mounts(edge).stream().noneMatch(m -> m.contains("sdr_ipc")), "an edge has no ring: " + mounts(edge));
+        assertNull(edge.get("container_name"), "--scale needs no fixed container name");
+        assertNull(edge.get("ports"), "--scale needs no published port (Caddy reaches the edges on the backplane)");
+        final Map<String, Object> edgeEnv = new TreeMap<>((Map<String, Object>) edge.get("environment"));
+        final Map<String, Object> originEnv = new TreeMap<>((Map<String, Object>) transport.get("environment"));
+        originEnv.remove("SDR_SHM_PATH");
+        assertEquals(originEnv, edgeEnv, "an edge applies the origin's access rules and reaches the same NATS");
+        assertNotNull(edge.get("healthcheck"));
+        assertEquals("transport-server", ((Map<String, Object>) caddy.get("environment")).get("STREAM_UPSTREAM_HOST"),
+            "viewers stream from the origin unless SDR_STREAM_UPSTREAM names the edges");
 
         final Map<String, Object> nats = service(services, "nats");
         assertEquals(List.of("-c", "/etc/nats/nats.conf"), nats.get("command"));
@@ -228,6 +256,10 @@ class DeploymentFilesTest {
             Map.of("SDR_CONF", "conf/conf.sim.json"), TOOL_TIMEOUT);
         assertEquals(0, sim.exitCode(), sim.output());
         assertTrue(sim.output().contains("/app/conf/conf.sim.json"), "SDR_CONF reaches the server's command");
+        final Result edges = run(List.of(requireTool("docker-compose", "docker-compose"), "-f", "docker-compose.yml", "--profile", "edge", "config"),
+            Map.of("SDR_STREAM_UPSTREAM", "transport-edge"), TOOL_TIMEOUT);
+        assertEquals(0, edges.exitCode(), edges.output());
+        assertTrue(edges.output().contains("STREAM_UPSTREAM_HOST: transport-edge"), "SDR_STREAM_UPSTREAM reaches Caddy:\n" + edges.output());
     }
 
     @SuppressWarnings("unchecked")

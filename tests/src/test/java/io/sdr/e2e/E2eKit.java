@@ -271,7 +271,9 @@ final class E2eKit {
         final Child caddy = new Child("caddy", List.of(requireTool("caddy", "caddy"), "run",
             "--config", repoRoot().resolve("Caddyfile").toString(), "--adapter", "caddyfile"), caddyEnv(stateDir, Map.of(
                 "PORT", String.valueOf(port),
-                "TRANSPORT_UPSTREAM", "127.0.0.1:" + upstreamPort)));
+                "TRANSPORT_UPSTREAM", "127.0.0.1:" + upstreamPort,
+                // /stream/* through the same dynamic (DNS A) upstream a compose deployment uses; an IP resolves to itself.
+                "STREAM_UPSTREAM_HOST", "127.0.0.1", "STREAM_UPSTREAM_PORT", String.valueOf(upstreamPort))));
         eventually("caddy proxies /stream/list on port " + port + "; output so far:\n" + caddy.tail(), () -> {
             if (!caddy.process.isAlive()) {
                 fail("caddy exited with " + caddy.process.exitValue() + ":\n" + caddy.tail());
@@ -383,6 +385,45 @@ final class E2eKit {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /** One round of a {@link PeriodicPublisher}: {@code round} counts from 0. */
+    @FunctionalInterface
+    interface PublishRound {
+        void publish(NatsPublisher nats, long round) throws IOException;
+    }
+
+    /**
+     * Telemetry that keeps coming, as from a robot: a round of messages every {@code periodMs} on a
+     * daemon thread (each round flushed, so the server has it), until closed.
+     */
+    static final class PeriodicPublisher implements AutoCloseable {
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        PeriodicPublisher(final int natsPort, final long periodMs, final PublishRound round) {
+            thread = new Thread(() -> {
+                try (NatsPublisher nats = new NatsPublisher(natsPort)) {
+                    for (long n = 0; running; n++) {
+                        round.publish(nats, n);
+                        nats.flush();
+                        Thread.sleep(periodMs);
+                    }
+                } catch (final IOException e) {
+                    System.err.println("telemetry publisher stopped: " + e);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "telemetry-publisher");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join(5000);
         }
     }
 }

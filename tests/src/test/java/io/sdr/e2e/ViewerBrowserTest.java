@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,7 @@ import java.util.UUID;
 
 import static io.sdr.e2e.E2eKit.CHROMIUM;
 import static io.sdr.e2e.E2eKit.Child;
-import static io.sdr.e2e.E2eKit.NatsPublisher;
+import static io.sdr.e2e.E2eKit.PeriodicPublisher;
 import static io.sdr.e2e.E2eKit.artefacts;
 import static io.sdr.e2e.E2eKit.eventually;
 import static io.sdr.e2e.E2eKit.freePort;
@@ -59,8 +58,7 @@ class ViewerBrowserTest {
     private static Child caddy;
     private static int caddyPort;
     private static int serverPort;
-    private static Thread publisher;
-    private static volatile boolean publishing = true;
+    private static PeriodicPublisher publisher;
 
     @BeforeAll
     static void startStack() throws Exception {
@@ -85,33 +83,18 @@ class ViewerBrowserTest {
         });
         caddyPort = freePort();
         caddy = startCaddy(dir.resolve("caddy"), caddyPort, serverPort);
-        publisher = new Thread(() -> publishTelemetry(natsPort), "telemetry-publisher");
-        publisher.setDaemon(true);
-        publisher.start();
-    }
-
-    /** A text value, a binary value and a counter, five times a second, until the class is done. */
-    private static void publishTelemetry(final int natsPort) {
-        try (NatsPublisher nats = new NatsPublisher(natsPort)) {
-            for (long n = 0; publishing; n++) {
-                nats.publish("telemetry.e2e.status", STATUS.getBytes(StandardCharsets.UTF_8));
-                nats.publish("telemetry.e2e.blob", new byte[] {0, 1, 2, 3, 4});
-                nats.publish("telemetry.e2e.count", Long.toString(n).getBytes(StandardCharsets.UTF_8));
-                nats.flush();
-                Thread.sleep(200);
-            }
-        } catch (final IOException e) {
-            System.err.println("telemetry publisher stopped: " + e);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // A text value, a binary value and a counter, five times a second, until the class is done.
+        publisher = new PeriodicPublisher(natsPort, 200, (nats, n) -> {
+            nats.publish("telemetry.e2e.status", STATUS.getBytes(StandardCharsets.UTF_8));
+            nats.publish("telemetry.e2e.blob", new byte[] {0, 1, 2, 3, 4});
+            nats.publish("telemetry.e2e.count", Long.toString(n).getBytes(StandardCharsets.UTF_8));
+        });
     }
 
     @AfterAll
     static void stopStack() throws InterruptedException {
-        publishing = false;
         if (publisher != null) {
-            publisher.join(5000);
+            publisher.close();
         }
         for (final Child child : new Child[] {caddy, server, nats}) {
             if (child != null) {

@@ -16,6 +16,7 @@ import java.util.Map;
  *   SDR_CRC_ENABLED         streams.*.crc
  *   SDR_NATS_URL            nats.url
  *   SDR_NATS_REQUIRED       nats.required
+ *   SDR_VIDEO_ROLE          video.role (origin, edge, off)
  *   SDR_LISTEN_ADDR         websocket.listen
  *   SDR_BROADCAST_CAPACITY  websocket.maxQueuedFrames
  *   SDR_IDR_COALESCE_MS     poller.idrCoalesceMs
@@ -65,6 +66,7 @@ public final class EnvOverrides {
         }
         result.set(env, "SDR_NATS_URL", "nats", "url");
         result.set(env, "SDR_NATS_REQUIRED", "nats", "required");
+        result.set(env, "SDR_VIDEO_ROLE", "video", "role");
         result.set(env, "SDR_LISTEN_ADDR", "websocket", "listen");
         result.set(env, "SDR_BROADCAST_CAPACITY", "websocket", "maxQueuedFrames");
         result.set(env, "SDR_IDR_COALESCE_MS", "poller", "idrCoalesceMs");

@@ -1,5 +1,6 @@
 package io.sdr.health;
 
+import io.sdr.edge.VideoLinkStatus;
 import io.sdr.encode.EncoderStats;
 import io.sdr.nats.NatsStats;
 import io.sdr.poller.StreamStats;
@@ -23,7 +24,9 @@ import java.util.function.Predicate;
  * With the in-process encoder deployed, an {@code encoder} object says which encoder runs, why
  * the other candidates were skipped, and its frame, error and restart counters. With the NATS
  * bridge configured, a {@code nats} object and check: the status turns {@code degraded} while NATS
- * is away only when {@code nats.required} declares telemetry part of the service.
+ * is away only when {@code nats.required} declares telemetry part of the service. With the video
+ * link between an origin and its edges running, a {@code video} object (role, connection; on an
+ * edge the origin's last announcement).
  *
  * <p>Only clients allowed to see the details (websocket.admin.allow: loopback by default) get them;
  * others get {@code {"status": ...}} with the same status code, enough for a load balancer.
@@ -125,6 +128,16 @@ public final class HealthHandler implements Handler<RoutingContext> {
                     // Video still flows without the telemetry declared required: degraded, not down (still 200).
                     status = "degraded";
                 }
+            }
+            final VideoLinkStatus video = VideoLinkStatus.of(vertx);
+            if (video.active()) {
+                final NatsStats link = NatsStats.of(vertx, "video");
+                body.put("video", video.toJson(System.nanoTime())
+                    .put("status", link.isConnected() ? "connected" : "disconnected")
+                    .put("server", link.server())
+                    .put("reconnects", link.reconnects.get())
+                    .put("slow_consumers", link.slowConsumers.get())
+                    .put("error", link.isConnected() ? null : link.lastError()));
             }
             body.put("status", status);
             final JsonObject shown = detailed.test(ctx) ? body : new JsonObject().put("status", status);

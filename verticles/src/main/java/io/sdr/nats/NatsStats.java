@@ -6,7 +6,7 @@ import io.vertx.core.shareddata.Shareable;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The bridge's connection state and counters, for /health and /metrics. Thread-safe. */
+/** A NATS connection's state and counters (and the bridge's telemetry counters), for /health and /metrics. Thread-safe. */
 public final class NatsStats implements Shareable {
     private static final String MAP = "sdr.nats";
 
@@ -23,10 +23,19 @@ public final class NatsStats implements Shareable {
     private volatile String server = "";
     private volatile String lastError;
 
+    /** The telemetry bridge's connection. */
     public static NatsStats of(final Vertx vertx) {
+        return of(vertx, "telemetry");
+    }
+
+    /**
+     * The connection named {@code link}: "telemetry" (the bridge) or "video" (frames between an
+     * origin and its edges, {@code io.sdr.edge}); the telemetry counters stay 0 on the video link.
+     */
+    public static NatsStats of(final Vertx vertx, final String link) {
         final LocalMap<String, NatsStats> map = vertx.sharedData().getLocalMap(MAP);
         final NatsStats fresh = new NatsStats();
-        final NatsStats existing = map.putIfAbsent("stats", fresh);
+        final NatsStats existing = map.putIfAbsent(link, fresh);
         return existing != null ? existing : fresh;
     }
 

@@ -16,6 +16,7 @@ final class OutageLog {
     enum State { NEVER_CONNECTED, UP, DOWN }
 
     private final String url;
+    private final String paused;
     private final String retryPolicy;
     private final long repeatMs;
     private final LongSupplier clockMs;
@@ -29,7 +30,13 @@ final class OutageLog {
      * @param repeatMs    the least time between two lines about the same outage
      */
     OutageLog(final String url, final String retryPolicy, final long repeatMs, final LongSupplier clockMs) {
+        this(url, "telemetry from NATS", retryPolicy, repeatMs, clockMs);
+    }
+
+    /** @param paused what stops while NATS is away, for the first line ("telemetry from NATS") */
+    OutageLog(final String url, final String paused, final String retryPolicy, final long repeatMs, final LongSupplier clockMs) {
         this.url = url;
+        this.paused = paused;
         this.retryPolicy = retryPolicy;
         this.repeatMs = repeatMs;
         this.clockMs = clockMs;
@@ -46,7 +53,7 @@ final class OutageLog {
             lastLineMs = now;
             reported = true;
             return (lost ? "NATS connection lost (" : "NATS not reachable (") + why + "): url=" + url
-                + "; telemetry from NATS paused, retrying " + retryPolicy
+                + "; " + paused + " paused, retrying " + retryPolicy
                 + "; reported again at most once every " + seconds(repeatMs) + " while it stays down";
         }
         if (now - lastLineMs < repeatMs) {

@@ -9,8 +9,13 @@ import io.sdr.security.TokenBucket;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 
+import io.sdr.foxglove.TelemetryMessages;
+import io.sdr.foxglove.VideoMessages;
+
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,11 +44,18 @@ final class ClientConnections {
     private final SecurityMetrics securityMetrics;
     private final AtomicInteger groupClients;
     private final Set<ClientGuard> guards = new LinkedHashSet<>();
+    /** Foxglove's serverInfo sessionId: one per server process, so a client can tell a restart. */
+    private static final String FOXGLOVE_SESSION_ID = java.util.UUID.randomUUID().toString();
+    private final Map<String, StreamFanout> fanouts;
+    // Per group and stream: each frame's Foxglove prefix is built once for all the group's Foxglove clients.
+    private final Map<String, VideoMessages> foxgloveVideo = new HashMap<>();
+    private final TelemetryMessages foxgloveTelemetry = new TelemetryMessages();
     private boolean lowatWarned;
 
     ClientConnections(final Vertx vertx, final WebSocketConfig config, final TelemetryFanout telemetry,
                       final TelemetryMetrics telemetryMetrics, final ClientRequests requests,
-                      final SecurityMetrics securityMetrics, final AtomicInteger groupClients) {
+                      final SecurityMetrics securityMetrics, final AtomicInteger groupClients,
+                      final Map<String, StreamFanout> fanouts) {
         this.vertx = vertx;
         this.config = config;
         this.telemetry = telemetry;
@@ -51,24 +63,65 @@ final class ClientConnections {
         this.requests = requests;
         this.securityMetrics = securityMetrics;
         this.groupClients = groupClients;
+        this.fanouts = fanouts;
+        fanouts.keySet().forEach(stream -> foxgloveVideo.put(stream, new VideoMessages(stream)));
     }
 
     void accept(final UpgradeGate.Accepted accepted) {
-        final ServerWebSocket socket = accepted.socket();
+        if (accepted.foxglove()) {
+            acceptFoxglove(accepted);
+            return;
+        }
         final StreamFanout fanout = accepted.fanout();
+        final NettyViewerSink sink = open(accepted);
+        final WsClient client = newClient(sink, accepted);
+        final ClientGuard guard = guard(accepted, client, fanout);
+        // Text messages are requests; binary ones carry nothing for us and are ignored.
+        serve(accepted, sink, guard, text -> requests.onText(guard, text), telemetryMetrics.binaryIgnored::increment, () -> {
+            fanout.leave(client);
+            telemetry.leave(client);
+        });
+        fanout.join(client);
+        telemetry.join(client);
+    }
+
+    /**
+     * A Foxglove viewer ({@code /foxglove}): the same rules and limits, its requests the Foxglove
+     * protocol's; its video lanes join the stream fan-outs as it subscribes ({@link FoxgloveClient}).
+     */
+    private void acceptFoxglove(final UpgradeGate.Accepted accepted) {
+        final NettyViewerSink sink = open(accepted);
+        final WsClient control = newClient(sink, accepted);
+        final FoxgloveClient foxglove = new FoxgloveClient(control, accepted.token().grants(), fanouts,
+            foxgloveVideo, foxgloveTelemetry, telemetry, telemetryMetrics, FOXGLOVE_SESSION_ID);
+        final ClientGuard guard = guard(accepted, control, null);
+        guard.laneFrames = foxglove::sentFrames;
+        serve(accepted, sink, guard, foxglove::onText, foxglove::onBinary, foxglove::close);
+        foxglove.open(config.streams());
+    }
+
+    private NettyViewerSink open(final UpgradeGate.Accepted accepted) {
         accepted.slot().opened(groupClients);
-        final NettyViewerSink sink = new NettyViewerSink(socket);
+        final NettyViewerSink sink = new NettyViewerSink(accepted.socket());
         if (!sink.limitUnsentInKernel(config.notSentLowatBytes()) && config.notSentLowatBytes() > 0 && !lowatWarned) {
             lowatWarned = true;
             LOG.log(System.Logger.Level.INFO, "TCP_NOTSENT_LOWAT not available (no native epoll transport): a slow viewer's "
                 + "kernel backlog is bounded by websocket.sendBufferBytes=" + config.sendBufferBytes() + " only");
         }
-        final WsClient client = new WsClient(sink, accepted.stream(), fanout.newSession(),
+        return sink;
+    }
+
+    private WsClient newClient(final NettyViewerSink sink, final UpgradeGate.Accepted accepted) {
+        final WsClient client = new WsClient(sink, accepted.stream(), accepted.fanout().newSession(),
             new TelemetryOutbox<>(config.telemetryBudgetBytes(), config.telemetryPendingSubjects()), telemetryMetrics);
         client.keyframeRequests = accepted.token().grants().keyframe();
         if (accepted.subjects() != null) {
             client.subscribe(accepted.subjects());
         }
+        return client;
+    }
+
+    private ClientGuard guard(final UpgradeGate.Accepted accepted, final WsClient client, final StreamFanout fanout) {
         final SecurityConfig rules = config.security();
         final long nowNs = System.nanoTime();
         final ClientGuard guard = new ClientGuard(client, fanout, accepted.token().grants(),
@@ -80,10 +133,17 @@ final class ClientConnections {
             guard.expiryTimer = vertx.setTimer(Math.max(1, delayMs),
                 id -> closeFor(guard, Close.TOKEN_EXPIRED, CLOSE_TOKEN_EXPIRED, "token expired"));
         }
+        return guard;
+    }
+
+    /** The socket's handlers: client messages within the size and rate limits, errors, and the close. */
+    private void serve(final UpgradeGate.Accepted accepted, final NettyViewerSink sink, final ClientGuard guard,
+                       final java.util.function.Consumer<String> onText, final Runnable onBinary, final Runnable onClose) {
+        final ServerWebSocket socket = accepted.socket();
+        final SecurityConfig rules = config.security();
         // Client messages are read frame by frame so that a message over maxClientMessageBytes is
         // closed with 1009 even when sent in fragments (Vert.x checks single frames only, and on an
-        // oversized frame drops the connection without a close frame unless we send one). Text
-        // messages are requests; binary ones carry nothing for us and are ignored.
+        // oversized frame drops the connection without a close frame unless we send one).
         final ClientMessageReader reader = new ClientMessageReader(config.maxClientMessageBytes());
         socket.frameHandler(frame -> {
             if (guard.closing) {
@@ -99,10 +159,10 @@ final class ClientConnections {
                     closeFor(guard, Close.TOO_BIG, CLOSE_MESSAGE_TOO_BIG, "message too big: maxClientMessageBytes=" + config.maxClientMessageBytes());
                     break;
                 case TEXT:
-                    requests.onText(guard, reader.text());
+                    onText.accept(reader.text());
                     break;
                 case BINARY:
-                    telemetryMetrics.binaryIgnored.increment();
+                    onBinary.run();
                     break;
                 default:
                     break;
@@ -123,12 +183,9 @@ final class ClientConnections {
             sink.closed();
             guards.remove(guard);
             vertx.cancelTimer(guard.expiryTimer);
-            fanout.leave(client);
-            telemetry.leave(client);
+            onClose.run();
             accepted.slot().release();
         });
-        fanout.join(client);
-        telemetry.join(client);
     }
 
     /** Closes a client for breaking a rule: counted once, whatever else happens to the connection meanwhile. */

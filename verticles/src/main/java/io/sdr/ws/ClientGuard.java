@@ -17,6 +17,8 @@ final class ClientGuard {
     /** The client address whose slot this connection holds; null when no per-address limit applies. */
     final String addressSlot;
     long expiryTimer = -1;
+    /** Outbound traffic not counted by {@link #client}: a Foxglove connection's video lanes. */
+    java.util.function.LongSupplier laneFrames = () -> 0;
     /** Set once the server started closing the connection for a rule: counted once, closed once. */
     boolean closing;
     private long inbound;
@@ -41,7 +43,7 @@ final class ClientGuard {
 
     /** Whether nothing went either way for {@code idleNs}: frames from the client, video, telemetry or control to it. */
     boolean idle(final long nowNs, final long idleNs) {
-        final long traffic = inbound + client.session.sentFrames() + client.activity;
+        final long traffic = inbound + client.session.sentFrames() + laneFrames.getAsLong() + client.activity;
         if (traffic != lastTraffic) {
             lastTraffic = traffic;
             lastTrafficNs = nowNs;

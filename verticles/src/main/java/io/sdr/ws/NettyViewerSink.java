@@ -96,6 +96,16 @@ final class NettyViewerSink implements ViewerSink {
     }
 
     @Override
+    public boolean writeText(final ByteBuf utf8) {
+        if (isClosed()) {
+            utf8.release();
+            return false;
+        }
+        ctx.write(new io.netty.handler.codec.http.websocketx.TextWebSocketFrame(true, 0, utf8), ctx.voidPromise());
+        return true;
+    }
+
+    @Override
     public void flush() {
         if (!closed) {
             ctx.flush();

@@ -84,15 +84,20 @@ final class StreamFanout {
             final WsClient client = clients.get(i);
             client.refreshUnsent();
             final boolean behind = client.session.queuedFrames() > 0;
+            final boolean waiting = client.session.state() == ClientSession.State.AWAITING_KEYFRAME;
             switch (client.session.offer(keyframe, client.wireCost(frame), now, deadline)) {
                 case SEND:
                     client.sendVideo(frame, behind);
                     sent++;
+                    if (waiting) {
+                        client.framing.resynced();
+                    }
                     break;
                 case DROP_LAGGING:
                     // This frame and every one held for the viewer: all stale now.
                     metrics.droppedLagging.increment(1 + client.dropHeld());
                     wantKeyframe |= client.keyframeRequests;
+                    client.framing.awaitingKeyframe();
                     break;
                 case DROP_AWAITING_KEYFRAME:
                     metrics.droppedAwaiting.increment();
@@ -144,9 +149,13 @@ final class StreamFanout {
         boolean wantKeyframe = false;
         for (int i = clients.size() - 1; i >= 0; i--) {
             final WsClient client = clients.get(i);
+            final boolean streaming = client.session.state() == ClientSession.State.STREAMING;
             if (client.session.frameSkipped(now)) {
                 metrics.droppedAwaiting.increment();
                 wantKeyframe |= client.keyframeRequests;
+                if (streaming) {
+                    client.framing.awaitingKeyframe();
+                }
             }
         }
         if (wantKeyframe) {

@@ -102,6 +102,13 @@ final class TelemetryFanout {
         sendLatest(client);
     }
 
+    /** The latest value of each subject in {@code subjects} that the client wants (a Foxglove subscribe to one subject). */
+    void sendLatest(final WsClient client, final java.util.function.Predicate<String> subjects) {
+        for (final Telemetry message : latest.matching(subject -> subjects.test(subject) && client.wants(subject))) {
+            client.offerTelemetry(message);
+        }
+    }
+
     private void sendLatest(final WsClient client) {
         for (final Telemetry message : latest.matching(client::wants)) {
             client.offerTelemetry(message);

@@ -21,6 +21,11 @@ final class TelemetryMetrics {
     final Counter refusedRequests;
     final Counter controlSent;
     final Counter controlDropped;
+    /** Foxglove clients: payloads that are not JSON (their channels are json), and requests this server does not support. */
+    final Counter foxgloveNotJson;
+    /** Foxglove clients: a new subject not advertised because every telemetry channel of the connection is subscribed. */
+    final Counter foxgloveChannelsFull;
+    final Counter unsupportedRequests;
 
     TelemetryMetrics(final MeterRegistry registry) {
         sent = Counter.builder("sdr.ws.telemetry.sent").description("Telemetry messages written to clients").register(registry);
@@ -36,6 +41,9 @@ final class TelemetryMetrics {
         pings = messages(registry, "ping");
         keyframeRequests = messages(registry, "keyframe");
         refusedRequests = messages(registry, "refused");
+        foxgloveNotJson = dropped(registry, "foxglove_not_json");
+        foxgloveChannelsFull = dropped(registry, "foxglove_channels_full");
+        unsupportedRequests = messages(registry, "unsupported");
         controlSent = Counter.builder("sdr.ws.control.sent").description("0x03 stats and pong messages written to clients that asked")
             .register(registry);
         controlDropped = Counter.builder("sdr.ws.control.dropped")

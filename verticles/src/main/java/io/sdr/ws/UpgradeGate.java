@@ -27,8 +27,12 @@ final class UpgradeGate {
     private static final System.Logger LOG = System.getLogger(UpgradeGate.class.getName());
 
     /** An upgraded viewer and what the gate decided for it. */
+    /**
+     * @param foxglove a {@code /foxglove} viewer: {@code stream} is only where its slot is counted (the
+     *                 token's default stream); it subscribes to streams through the protocol
+     */
     record Accepted(ServerWebSocket socket, String stream, StreamFanout fanout, List<SubjectPattern> subjects,
-                    TokenVerifier.Verified token, ServerState.Slot slot) {
+                    TokenVerifier.Verified token, ServerState.Slot slot, boolean foxglove) {
     }
 
     @FunctionalInterface
@@ -52,6 +56,30 @@ final class UpgradeGate {
     }
 
     void upgrade(final HttpServerRequest request, final Handler handler) {
+        upgrade(request, handler, false);
+    }
+
+    /**
+     * {@code /foxglove}: the same rules, for a client that offers a Foxglove subprotocol (without one
+     * it is answered 400, as the Foxglove SDK's server does).
+     */
+    void upgradeFoxglove(final HttpServerRequest request, final Handler handler) {
+        final String offered = request.getHeader("Sec-WebSocket-Protocol");
+        boolean foxglove = false;
+        if (offered != null) {
+            for (final String protocol : offered.split(",")) {
+                foxglove |= io.sdr.foxglove.FoxgloveProtocol.SUBPROTOCOLS.contains(protocol.trim());
+            }
+        }
+        if (!foxglove) {
+            request.response().setStatusCode(400).putHeader("Content-Type", "text/plain; charset=utf-8")
+                .end("missing Sec-WebSocket-Protocol: offer one of " + io.sdr.foxglove.FoxgloveProtocol.SUBPROTOCOLS + "\n");
+            return;
+        }
+        upgrade(request, handler, true);
+    }
+
+    private void upgrade(final HttpServerRequest request, final Handler handler, final boolean foxglove) {
         if (!access.originAllowed(request)) {
             refuse(request, 403, Refusal.ORIGIN, "origin not allowed: Origin=" + request.getHeader("Origin")
                 + ", websocket.allowedOrigins=" + config.security().allowedOrigins());
@@ -61,14 +89,15 @@ final class UpgradeGate {
             if (result.failed()) {
                 refuseToken(request, result.cause(), Refusal.UNAUTHORIZED);
             } else {
-                authorized(request, result.result(), handler);
+                authorized(request, result.result(), handler, foxglove);
             }
         });
     }
 
-    private void authorized(final HttpServerRequest request, final TokenVerifier.Verified token, final Handler handler) {
+    private void authorized(final HttpServerRequest request, final TokenVerifier.Verified token, final Handler handler,
+                            final boolean foxglove) {
         final Grants grants = token.grants();
-        final String stream = request.getParam("stream") != null ? request.getParam("stream") : defaultStream(grants);
+        final String stream = request.getParam("stream") != null && !foxglove ? request.getParam("stream") : defaultStream(grants);
         if (stream == null) {
             refuse(request, 403, Refusal.FORBIDDEN, "forbidden: the token grants none of the streams " + config.streams());
             return;
@@ -116,7 +145,7 @@ final class UpgradeGate {
                 slot.release();
                 return;
             }
-            handler.accepted(new Accepted(result.result(), stream, fanout, subjects, token, slot));
+            handler.accepted(new Accepted(result.result(), stream, fanout, subjects, token, slot, foxglove));
         });
     }
 

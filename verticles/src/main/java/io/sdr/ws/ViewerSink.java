@@ -27,6 +27,9 @@ interface ViewerSink {
      */
     boolean writeMessage(ByteBuf message, Runnable written);
 
+    /** Writes one text message (UTF-8) as a single WebSocket frame; consumes {@code utf8}'s reference. */
+    boolean writeText(ByteBuf utf8);
+
     /** Flushes what was written since the last flush. */
     void flush();
 

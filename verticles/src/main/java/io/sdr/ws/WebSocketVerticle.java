@@ -5,6 +5,7 @@ import io.sdr.bus.FrameCodec;
 import io.sdr.bus.FrameConsumers;
 import io.sdr.bus.Telemetry;
 import io.sdr.bus.TelemetryCodec;
+import io.sdr.foxglove.FoxgloveProtocol;
 import io.sdr.health.HealthHandler;
 import io.sdr.metrics.Metrics;
 import io.sdr.record.ClipHandler;
@@ -31,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One client group: an HTTP server instance (instances share the port; Vert.x spreads connections
- * over them) serving {@code /stream/ws}, {@code /stream/list}, {@code /health}, {@code /metrics}
+ * over them) serving {@code /stream/ws}, {@code /foxglove}, {@code /stream/list}, {@code /health}, {@code /metrics}
  * and the viewer page (static files under {@code webroot/} in the jar) at {@code /}. It subscribes
  * once per stream and fans each frame out to its own clients.
  *
@@ -44,6 +45,8 @@ public final class WebSocketVerticle extends VerticleBase {
     /** How often clients that sent {"stats": true} get a 0x03 stats message. */
     static final long STATS_INTERVAL_MS = 1000;
     private static final String UPGRADE_PATH = "/stream/ws";
+    /** The Foxglove WebSocket protocol, for Foxglove and Lichtblick (same listener, same rules). */
+    private static final String FOXGLOVE_PATH = "/foxglove";
 
     private final Map<String, StreamFanout> fanouts = new LinkedHashMap<>();
     private HttpServer server;
@@ -80,7 +83,7 @@ public final class WebSocketVerticle extends VerticleBase {
             () -> securityMetrics.refused(Refusal.HANDSHAKE_TIMEOUT));
         final UpgradeGate gate = new UpgradeGate(config, state, fanouts, access, securityMetrics);
         final ClientConnections connections = new ClientConnections(vertx, config, telemetry, telemetryMetrics,
-            new ClientRequests(telemetry, telemetryMetrics), securityMetrics, group.clients);
+            new ClientRequests(telemetry, telemetryMetrics), securityMetrics, group.clients, fanouts);
 
         final Router router = Router.router(vertx);
         router.get("/health").handler(new HealthHandler(vertx, config, state, ctx -> access.admin(ctx.request())));
@@ -113,6 +116,8 @@ public final class WebSocketVerticle extends VerticleBase {
                 // vertx-web would hand out its wrapper of it.
                 if (request.method() == HttpMethod.GET && UPGRADE_PATH.equals(request.path())) {
                     gate.upgrade(request, connections::accept);
+                } else if (request.method() == HttpMethod.GET && FOXGLOVE_PATH.equals(request.path())) {
+                    gate.upgradeFoxglove(request, connections::accept);
                 } else {
                     router.handle(request);
                 }
@@ -120,7 +125,7 @@ public final class WebSocketVerticle extends VerticleBase {
             .listen().onSuccess(s -> {
                 server = s;
                 LOG.log(System.Logger.Level.INFO, "WebSocket group listening: " + scheme + config.listenHost() + ":" + s.actualPort()
-                    + UPGRADE_PATH + ", streams=" + config.streams() + ", auth=" + (rules.auth().enabled() ? rules.auth().algorithm() : "off"));
+                    + UPGRADE_PATH + " (Foxglove: " + FOXGLOVE_PATH + "), streams=" + config.streams() + ", auth=" + (rules.auth().enabled() ? rules.auth().algorithm() : "off"));
             });
     }
 
@@ -138,7 +143,8 @@ public final class WebSocketVerticle extends VerticleBase {
             .setMaxWebSocketMessageSize(config.maxClientMessageBytes())
             // Browsers may only pass a token as a subprotocol ("sdr.token.<jwt>" next to "sdr.v1"); one
             // offered protocol must be selected, and it must not be the token.
-            .setWebSocketSubProtocols(List.of(AccessControl.SUBPROTOCOL))
+            .setWebSocketSubProtocols(List.of(AccessControl.SUBPROTOCOL, FoxgloveProtocol.SUBPROTOCOL_SDK,
+                FoxgloveProtocol.SUBPROTOCOL_WEBSOCKET))
             // No h2c (browsers never use it; WebSockets are HTTP/1.1): with it on, Vert.x creates the
             // connection only once a whole request head arrived, which hides slowloris connections
             // from the handshake timeout.

@@ -45,6 +45,8 @@ final class WsClient {
     long activity;
     /** Control messages are skipped while more than this waits for the connection. */
     static final long CONTROL_BACKLOG_BYTES = 64 * 1024;
+    /** What its messages look like: the project's protocol unless it is a Foxglove client. */
+    ClientFraming framing = ClientFraming.SDR;
 
     WsClient(final ViewerSink sink, final String stream, final ClientSession session,
              final TelemetryOutbox<Telemetry> telemetry, final TelemetryMetrics telemetryMetrics) {
@@ -62,7 +64,7 @@ final class WsClient {
 
     /** Size of a frame as the connection counts it. */
     long wireCost(final Frame frame) {
-        return sink.cost(frame.wireLength());
+        return sink.cost(framing.videoLength(frame));
     }
 
     /**
@@ -71,7 +73,8 @@ final class WsClient {
      */
     void sendVideo(final Frame frame, final boolean behind) {
         if (!behind && held.isEmpty() && !trackedInFlight) {
-            if (sink.writeShared(frame.wire().retainedDuplicate())) {
+            final ByteBuf wire = framing.video(frame);
+            if (wire != null && sink.writeShared(wire)) {
                 needsFlush = true;
             }
             return;
@@ -85,8 +88,12 @@ final class WsClient {
     }
 
     private void writeTracked(final Frame frame) {
+        final ByteBuf wire = framing.video(frame);
+        if (wire == null) {
+            return;
+        }
         trackedInFlight = true;
-        if (sink.writeShared(frame.wire().retainedDuplicate(), this::trackedWritten)) {
+        if (sink.writeShared(wire, this::trackedWritten)) {
             needsFlush = true;
         }
     }
@@ -140,6 +147,9 @@ final class WsClient {
     }
 
     void offerTelemetry(final Telemetry message) {
+        if (!framing.takes(message)) {
+            return;
+        }
         activity++;
         final long superseded = telemetry.superseded();
         final long overflowed = telemetry.overflowed();
@@ -153,11 +163,18 @@ final class WsClient {
 
     private void writeTelemetry(final Telemetry message) {
         final int bytes = message.messageLength();
-        final boolean written = sink.writeMessage(message.messageBytes(), () -> telemetry.written(bytes, this::writeTelemetry));
+        final ByteBuf body = framing.telemetry(message);
+        if (body == null) {
+            // Held while the client still took it, no longer wanted now (a Foxglove unsubscribe).
+            telemetry.written(bytes, this::writeTelemetry);
+            return;
+        }
+        final int wireBytes = framing.telemetryLength(message);
+        final boolean written = sink.writeMessage(body, () -> telemetry.written(bytes, this::writeTelemetry));
         if (written) {
-            session.otherMessage(sink.cost(bytes + SMALL_HEADER));
+            session.otherMessage(sink.cost(wireBytes + SMALL_HEADER));
             telemetryMetrics.sent.increment();
-            telemetryMetrics.bytesSent.increment(bytes);
+            telemetryMetrics.bytesSent.increment(wireBytes);
             sink.flush();
         }
     }
@@ -173,6 +190,23 @@ final class WsClient {
         }
         final int bytes = message.readableBytes();
         sink.writeMessage(message, null);
+        session.otherMessage(sink.cost(bytes + SMALL_HEADER));
+        sink.flush();
+        activity++;
+        return true;
+    }
+
+    /**
+     * Writes a text message (a JSON control message of another protocol), unless {@code droppable}
+     * and too much waits for the connection already. Returns whether it was written.
+     */
+    boolean sendText(final String text, final boolean droppable) {
+        if (sink.isClosed() || droppable && sink.unsentBytes() > CONTROL_BACKLOG_BYTES) {
+            return false;
+        }
+        final ByteBuf utf8 = io.netty.buffer.ByteBufUtil.writeUtf8(io.sdr.bus.Frame.ALLOCATOR, text);
+        final int bytes = utf8.readableBytes();
+        sink.writeText(utf8);
         session.otherMessage(sink.cost(bytes + SMALL_HEADER));
         sink.flush();
         activity++;
