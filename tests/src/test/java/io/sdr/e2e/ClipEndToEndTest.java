@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.mcap.McapDescriptor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -12,11 +13,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -260,11 +265,19 @@ class ClipEndToEndTest {
         }
         assertTrue(bytes <= (2L << 20) + (1L << 20), "disk use stays near maxDiskBytes: " + bytes + " in " + closed);
 
-        // kill -9 while a segment is open: it reads, streaming, up to its last complete chunk.
-        Thread.sleep(700); // a few chunks (chunkMs=200) into the segment
+        // kill -9 while a segment is open: it reads, streaming, up to its last complete chunk. Killed
+        // once the open segment holds a complete Chunk on disk (chunkMs=200 after it opened) and is
+        // young enough (named by its opening time) not to be closed first: segmentSeconds=2.
+        final Path[] open = new Path[1];
+        eventually(() -> "the open segment holds a complete chunk on disk; segments: " + list(segments), () -> {
+            final List<Path> now = list(segments);
+            open[0] = now.isEmpty() ? null : now.get(now.size() - 1);
+            return open[0] != null && ageMs(open[0]) < 1200 && hasCompleteChunk(open[0]);
+        });
         server.kill();
         final List<Path> after = list(segments);
         final Path cut = after.get(after.size() - 1);
+        assertEquals(open[0], cut, "killed in the segment seen open");
         final JsonObject crashed = check(cut, "--streaming-only").getJsonObject("streaming");
         assertNull(crashed.getString("error"), "the cut file has no damaged record: " + crashed);
         assertFalse(crashed.getBoolean("done"), "no footer: the server was killed: " + crashed);
@@ -272,6 +285,35 @@ class ClipEndToEndTest {
         assertTrue(crashed.getInteger("video") > 0, "the complete chunks before the kill are there: " + crashed);
         final JsonArray nal = crashed.getJsonObject("firstVideo").getJsonArray("nalTypes");
         assertTrue(nal.contains(7) && nal.contains(5), "a segment starts at a keyframe: " + nal);
+    }
+
+    /** Milliseconds since the segment was opened, by its name (sdr-yyyyMMdd'T'HHmmss.SSS'Z'.mcap). */
+    private static long ageMs(final Path segment) {
+        final String name = segment.getFileName().toString();
+        final Instant opened = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSSX").parse(
+            name.substring("sdr-".length(), name.length() - ".mcap".length()), Instant::from);
+        return System.currentTimeMillis() - opened.toEpochMilli();
+    }
+
+    /**
+     * Whether the file as it is on disk holds a complete Chunk record: the records after the 8-byte
+     * magic are walked by their opcode (1 byte) and content length (u64 little-endian).
+     */
+    private static boolean hasCompleteChunk(final Path file) {
+        final byte[] f;
+        try {
+            f = Files.readAllBytes(file);
+        } catch (final IOException e) {
+            return false; // deleted by the disk bound meanwhile
+        }
+        final ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
+        for (long p = McapDescriptor.MAGIC.length; p + McapDescriptor.RECORD_PREFIX <= f.length;
+             p += McapDescriptor.RECORD_PREFIX + b.getLong((int) p + 1)) {
+            if (f[(int) p] == McapDescriptor.OP_CHUNK && p + McapDescriptor.RECORD_PREFIX + b.getLong((int) p + 1) <= f.length) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<Path> list(final Path segments) {

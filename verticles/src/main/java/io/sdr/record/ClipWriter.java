@@ -1,12 +1,12 @@
 package io.sdr.record;
 
 import io.netty.buffer.ByteBuf;
+import io.sdr.bus.CommitClock;
 import io.sdr.bus.Frame;
 import io.sdr.bus.Telemetry;
 import io.sdr.foxglove.CompressedVideo;
 import io.sdr.mcap.ChunkCompression;
 import io.sdr.mcap.McapWriter;
-import io.sdr.time.MonotonicToWallClock;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.io.IOException;
@@ -51,7 +51,7 @@ public final class ClipWriter {
     public static long writeClip(final WritableByteChannel out, final ChunkCompression compression, final int chunkBytes,
                                  final StreamHistory.Snapshot video, final List<TelemetryHistory.Entry> telemetry)
         throws IOException {
-        final ClipWriter writer = new ClipWriter(out, compression, chunkBytes, MonotonicToWallClock.offsetNs());
+        final ClipWriter writer = new ClipWriter(out, compression, chunkBytes, CommitClock.offsetNs());
         int t = 0;
         for (final Frame frame : video.frames()) {
             final long time = StreamHistory.timeNs(frame);

@@ -1,12 +1,13 @@
 package io.sdr.record;
 
+import io.sdr.bus.CommitClock;
 import io.sdr.bus.Frame;
 import io.sdr.bus.Telemetry;
-import io.sdr.time.MonotonicToWallClock;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -136,9 +137,21 @@ public final class SegmentRecorder implements AutoCloseable {
     }
 
     private void openSegment() throws IOException {
-        path = config.dir().resolve("sdr-" + NAME_TIME.format(Instant.now()) + ".mcap");
-        channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        writer = new ClipWriter(channel, config.compression(), config.chunkBytes(), MonotonicToWallClock.offsetNs());
+        // Named by the wall clock to the millisecond; a name taken (two segments in one millisecond
+        // after a failure, a clock stepped back) moves on by a millisecond rather than overwrite.
+        final Instant now = Instant.now();
+        for (int i = 0; ; i++) {
+            path = config.dir().resolve("sdr-" + NAME_TIME.format(now.plusMillis(i)) + ".mcap");
+            try {
+                channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                break;
+            } catch (final FileAlreadyExistsException e) {
+                if (i == 1000) {
+                    throw e;
+                }
+            }
+        }
+        writer = new ClipWriter(channel, config.compression(), config.chunkBytes(), CommitClock.offsetNs());
         openedNs = System.nanoTime();
         chunkOpenedNs = openedNs;
         started.clear();
