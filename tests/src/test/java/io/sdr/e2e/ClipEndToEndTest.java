@@ -36,6 +36,7 @@ import static io.sdr.e2e.E2eKit.eventually;
 import static io.sdr.e2e.E2eKit.fatJar;
 import static io.sdr.e2e.E2eKit.freePort;
 import static io.sdr.e2e.E2eKit.getText;
+import static io.sdr.e2e.E2eKit.mcapCheck;
 import static io.sdr.e2e.E2eKit.metric;
 import static io.sdr.e2e.E2eKit.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
@@ -87,17 +88,6 @@ class ClipEndToEndTest {
         return closeable;
     }
 
-    /** mcap-check.mjs's facts about {@code file} (its last output line: node may warn before it). */
-    private static JsonObject check(final Path file, final String... options) throws Exception {
-        final List<String> command = new ArrayList<>(List.of(requireTool("node", "nodejs"),
-            repoRoot().resolve("tests/e2e/mcap-check.mjs").toString(), file.toString()));
-        command.addAll(List.of(options));
-        final Result result = run(command, Map.of(), TOOL_TIMEOUT);
-        assertEquals(0, result.exitCode(), "mcap-check " + file + ":\n" + result.output());
-        final String[] lines = result.output().strip().split("\n");
-        return new JsonObject(lines[lines.length - 1]);
-    }
-
     /** ffprobe's count of decoded frames and the first frame's key flag; fails on any decoder message. */
     private static int[] ffprobe(final Path h264) throws Exception {
         final Path out = h264.resolveSibling(h264.getFileName() + ".probe.json");
@@ -116,7 +106,7 @@ class ClipEndToEndTest {
     /** What every complete clip or segment must show: both reads agree, every message decodes, video from a keyframe. */
     private static JsonObject assertReadable(final String what, final Path file, final String compression) throws Exception {
         final Path h264 = file.resolveSibling(file.getFileName() + ".h264");
-        final JsonObject facts = check(file, "--h264", h264.toString());
+        final JsonObject facts = mcapCheck(file, "--h264", h264.toString());
         final JsonObject streaming = facts.getJsonObject("streaming");
         final JsonObject indexed = facts.getJsonObject("indexed");
         assertNull(indexed.getString("error"), what + ": indexed read: " + indexed.getString("error"));
@@ -278,7 +268,7 @@ class ClipEndToEndTest {
         final List<Path> after = list(segments);
         final Path cut = after.get(after.size() - 1);
         assertEquals(open[0], cut, "killed in the segment seen open");
-        final JsonObject crashed = check(cut, "--streaming-only").getJsonObject("streaming");
+        final JsonObject crashed = mcapCheck(cut, "--streaming-only").getJsonObject("streaming");
         assertNull(crashed.getString("error"), "the cut file has no damaged record: " + crashed);
         assertFalse(crashed.getBoolean("done"), "no footer: the server was killed: " + crashed);
         assertEquals(new JsonArray(), crashed.getJsonArray("undecodable"));

@@ -4,6 +4,7 @@ import io.sdr.foxglove.CompressedVideo;
 import io.sdr.mcap.ChunkCompression;
 import io.sdr.record.Recordings.Outcome;
 import io.sdr.security.AccessControl;
+import io.sdr.security.Grants;
 import io.sdr.security.TokenVerifier;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -81,7 +82,7 @@ public final class ClipHandler implements Handler<RoutingContext> {
             return;
         }
         if (access.admin(request)) {
-            clip(recordings, request, history, seconds, compression);
+            clip(recordings, request, history, seconds, compression, Grants.ALL);
             return;
         }
         if (!access.config().auth().enabled()) {
@@ -101,13 +102,14 @@ public final class ClipHandler implements Handler<RoutingContext> {
             } else if (!result.result().grants().allowsStream(stream)) {
                 forbidden(recordings, request, "forbidden: the token does not grant stream=" + stream);
             } else {
-                clip(recordings, request, history, seconds, compression);
+                clip(recordings, request, history, seconds, compression, result.result().grants());
             }
         });
     }
 
+    /** @param grants the requester's: the clip holds only the telemetry subjects it may receive */
     private void clip(final Recordings recordings, final HttpServerRequest request, final StreamHistory history,
-                      final double seconds, final ChunkCompression compression) {
+                      final double seconds, final ChunkCompression compression, final Grants grants) {
         final HttpServerResponse response = request.response();
         if (history.codec() >= 0 && CompressedVideo.format(history.codec()) == null) {
             bad(recordings, request, "stream=" + history.stream() + " carries codec " + history.codec()
@@ -131,6 +133,7 @@ public final class ClipHandler implements Handler<RoutingContext> {
         }
         final long fromNs = StreamHistory.timeNs(video.frames().get(0));
         final List<TelemetryHistory.Entry> telemetry = recordings.telemetry().between(fromNs, System.nanoTime());
+        telemetry.removeIf(e -> !grants.allowsSubject(e.telemetry().subject()));
         final RecordingConfig config = recordings.config();
         workers().<Path>executeBlocking(() -> {
             final Path file = Files.createTempFile("sdr-clip-", ".mcap");

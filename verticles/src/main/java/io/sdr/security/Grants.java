@@ -100,6 +100,19 @@ public record Grants(Set<String> streams, List<SubjectPattern> subjects, boolean
         return streams == null || streams.contains(stream);
     }
 
+    /** Whether the token may receive telemetry of {@code subject} (a clip holds only such subjects). */
+    public boolean allowsSubject(final String subject) {
+        if (subjects == null) {
+            return true;
+        }
+        for (final SubjectPattern pattern : subjects) {
+            if (pattern.matches(subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The configured streams this token may watch, in configuration order. */
     public List<String> visibleStreams(final List<String> configured) {
         final List<String> visible = new ArrayList<>();

@@ -1,5 +1,7 @@
 package io.sdr.ws;
 
+import io.sdr.bus.Addresses;
+import io.sdr.bus.Telemetry;
 import io.sdr.ring.RingWriter;
 import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,12 +22,14 @@ import java.util.List;
 import static io.sdr.ws.SecurityTestKit.*;
 import static io.sdr.ws.WebSocketVerticleTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Who may take a clip ({@code GET /record/clip}) and what a bad request is told: the admin
  * addresses, or a token granting {@code record} and the stream; 400 with the reason for a bad
- * {@code seconds}, stream or compression; 404 with recording off. (What is in a clip is read by the
+ * {@code seconds}, stream or compression; 404 with recording off. A token's clip holds only the
+ * telemetry subjects it grants. (What is in a clip is read by the
  * MCAP project's reader in tests/: {@code ClipEndToEndTest}.)
  */
 @ExtendWith(VertxExtension.class)
@@ -87,6 +92,39 @@ class WebSocketVerticleClipTest {
                     System.currentTimeMillis() / 1000 + 600));
             assertEquals(401, forged.status(), forged.body());
 
+        }
+    }
+
+    @Test
+    void shouldPutInATokensClipOnlyTheTelemetryItGrants(final Vertx vertx) {
+        final Path ring = dir.resolve("frames");
+        final int port = freePort();
+        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
+            final JsonObject conf = authConf(ring, port);
+            conf.getJsonObject("websocket").put("admin", new JsonObject().put("allow", new JsonArray().add("10.255.255.255/32")));
+            conf.put("recording", new JsonObject().put("historySeconds", 5));
+            deploy(vertx, conf);
+            final long timer = vertx.setPeriodic(20, id -> {
+                for (final String subject : List.of("telemetry.robot1.pose", "telemetry.secret.key")) {
+                    vertx.eventBus().publish(Addresses.TELEMETRY,
+                        Telemetry.encode(subject, "{\"v\":1}".getBytes(StandardCharsets.UTF_8), System.nanoTime()));
+                }
+            });
+            try {
+                final String narrow = "Bearer " + token(vertx, grants(List.of("main"), List.of("telemetry.robot1.>"), false).put("record", true));
+                awaitHistory(port, "Authorization", narrow);
+                eventually("telemetry in the clip", () -> get(port, "/record/clip?seconds=1&compression=none", "Authorization", narrow)
+                    .body().contains("telemetry.robot1.pose"));
+                final HttpResult clip = get(port, "/record/clip?seconds=1&compression=none", "Authorization", narrow);
+                assertEquals(200, clip.status(), clip.body());
+                assertTrue(clip.body().contains("telemetry.robot1.pose"), "the granted subject's channel");
+                assertFalse(clip.body().contains("telemetry.secret"), "no channel (and no message) of a subject the token does not grant");
+                final String wide = "Bearer " + token(vertx, record(List.of("main"), true));
+                assertTrue(get(port, "/record/clip?seconds=1&compression=none", "Authorization", wide).body().contains("telemetry.secret.key"),
+                    "a token granting '>' gets every subject");
+            } finally {
+                vertx.cancelTimer(timer);
+            }
         }
     }
 
