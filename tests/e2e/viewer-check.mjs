@@ -8,7 +8,10 @@
 //          "scenarios": [{"name", "url", "minFrames", "telemetry": {subject: substring},
 //                         "notice": kind, "screenshot": file, "edgeRestart": bool, "units": bool,
 //                         "plots": {"subject", "field"}, "switchTo": stream, "switchWidth": px,
-//                         "phoneScreenshot": file}]}
+//                         "phoneScreenshot": file, "clip": "download" | "refused"}]}
+//
+// With "clip", once minFrames are decoded the "save 30 s" button is clicked: "download" saves the
+// file the browser downloads to outDir (report.clipFile), "refused" waits for the page's notice.
 //
 // With "units", page-units.js runs in the page (the viewer's pure modules) and its results are reported.
 //
@@ -223,6 +226,33 @@ async function phoneScenario(browser, scenario, report) {
   }
 }
 
+async function clipScenario(page, scenario, report) {
+  report.first = await until(async () => {
+    const s = await snapshot(page);
+    return s && s.decoded >= (scenario.minFrames || 10) ? s : null;
+  }, 30000) || await snapshot(page);
+  report.clipButton = await page.evaluate(() => {
+    const b = document.getElementById('clip-button');
+    return { visible: !b.hidden && b.getBoundingClientRect().width > 0, text: b.textContent, title: b.title };
+  });
+  if (scenario.clip === 'download') {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), page.click('#clip-button')]);
+    report.clipSuggestedName = download.suggestedFilename();
+    report.clipFile = join(config.outDir, `${scenario.name}-${report.clipSuggestedName}`);
+    await download.saveAs(report.clipFile);
+  } else {
+    await page.click('#clip-button');
+    report.notice = await until(async () => {
+      const n = await noticeState(page);
+      return n.kinds.includes('clip') ? n : null;
+    }, 30000) || await noticeState(page);
+  }
+  report.clips = await until(async () => {
+    const c = (await snapshot(page)).clips;
+    return c.saving ? null : c;
+  }, 10000) || (await snapshot(page)).clips;
+}
+
 const noticeState = (page) => page.evaluate(() => ({
   kinds: (document.body.dataset.notice || '').split(' ').filter(Boolean),
   text: document.getElementById('notice').hidden ? '' : document.getElementById('notice').textContent,
@@ -375,6 +405,8 @@ try {
         }
       } else if (scenario.tiers) {
         await tiersScenario(page, context, scenario, report);
+      } else if (scenario.clip) {
+        await clipScenario(page, scenario, report);
       } else if (scenario.notice) {
         await noticeScenario(page, scenario, report);
       } else {

@@ -1,9 +1,10 @@
 package io.sdr;
 
-import io.sdr.cli.bus.BusCommand;
-import io.sdr.config.ConfigException;
+import io.sdr.cli.ClipCommand;
 import io.sdr.cli.EncodersCommand;
 import io.sdr.cli.TokenCommand;
+import io.sdr.cli.bus.BusCommand;
+import io.sdr.config.ConfigException;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.Vertx;
@@ -22,7 +23,8 @@ import java.util.Arrays;
  * {@code -cluster}, ...) with Micrometer/Prometheus metrics switched on, so /metrics shows
  * Vert.x's own meters next to ours. {@code encoders [--help]} instead prints the encoder report;
  * {@code bus list|tail|send|publish|stats} talks to a running server's event-bus bridge;
- * {@code token ...} mints a viewer token (or a new secret / RSA key pair).
+ * {@code token ...} mints a viewer token (or a new secret / RSA key pair); {@code clip ...} saves an
+ * MCAP clip from a running server.
  */
 public final class Main extends VertxApplication implements VertxApplicationHooks {
     /** The -conf value as given (a file name or inline JSON), null without -conf. */
@@ -68,6 +70,9 @@ public final class Main extends VertxApplication implements VertxApplicationHook
         }
         if (args.length > 0 && args[0].equals("bus")) {
             System.exit(BusCommand.run(Arrays.copyOfRange(args, 1, args.length)));
+        }
+        if (args.length > 0 && args[0].equals("clip")) {
+            System.exit(ClipCommand.run(Arrays.copyOfRange(args, 1, args.length)));
         }
         if (args.length > 0 && args[0].equals("token")) {
             System.exit(TokenCommand.run(Arrays.copyOfRange(args, 1, args.length)));

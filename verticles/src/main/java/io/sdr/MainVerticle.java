@@ -14,6 +14,8 @@ import io.sdr.nats.NatsBridgeVerticle;
 import io.sdr.nats.NatsConfig;
 import io.sdr.poller.PollerConfig;
 import io.sdr.poller.RingPollerVerticle;
+import io.sdr.record.RecordingConfig;
+import io.sdr.record.RecordingVerticle;
 import io.sdr.ws.WebSocketConfig;
 import io.sdr.ws.WebSocketVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -45,7 +47,7 @@ public final class MainVerticle extends VerticleBase {
 
     private static final System.Logger LOG = System.getLogger(MainVerticle.class.getName());
     static final List<String> SECTIONS = List.of("streams", "poller", "websocket", "nats", "encoder", "bridge",
-        VideoLinkConfig.SECTION);
+        VideoLinkConfig.SECTION, "recording");
 
     @Override
     public Future<?> start() {
@@ -85,6 +87,11 @@ public final class MainVerticle extends VerticleBase {
                 // One bridge: two would relay every telemetry message twice.
                 deployments.add(vertx.deployVerticle(NatsBridgeVerticle.class.getName(), new DeploymentOptions()
                     .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.nats)));
+            }
+            if (plan.recording != null) {
+                // One recorder: its history holds a reference per frame, two would hold two.
+                deployments.add(vertx.deployVerticle(RecordingVerticle.class.getName(), new DeploymentOptions()
+                    .setThreadingModel(ThreadingModel.WORKER).setConfig(plan.recording)));
             }
             if (plan.bridge != null) {
                 // One bridge: one port, one set of inspection taps.
@@ -139,6 +146,8 @@ public final class MainVerticle extends VerticleBase {
         /** The video link's {@code nats} and {@code video} sections, or null when it does not run. */
         JsonObject video;
         boolean edge;
+        /** The recording section with the stream names, or null when recording is off. */
+        JsonObject recording;
     }
 
     /** A poller error names poller.KEY; report streams.NAME.KEY when the key was set in the stream's entry. */
@@ -223,6 +232,12 @@ public final class MainVerticle extends VerticleBase {
             bridge.put("streams", names);
         }
         plan.bridge = !bridge.isEmpty() && BridgeConfig.from(bridge).enabled() ? bridge : null;
+        final JsonObject recording = top.child(RecordingConfig.SECTION).json().copy();
+        if (recording.containsKey("streams")) {
+            throw new ConfigException("recording.streams: every configured stream is recorded; the key is not a setting");
+        }
+        recording.put("streams", names);
+        plan.recording = RecordingConfig.from(recording).enabled() ? recording : null;
         return plan;
     }
 }

@@ -66,3 +66,12 @@ export function mayRequestKeyframes(token) {
   const claims = tokenClaims(token);
   return Boolean(claims && claims.sdr && claims.sdr.keyframe === true);
 }
+
+/** Whether the page should offer clips: always without a token (the server decides), else the token's sdr.record. */
+export function mayTakeClips(token) {
+  if (!token) {
+    return true;
+  }
+  const claims = tokenClaims(token);
+  return Boolean(claims && claims.sdr && claims.sdr.record === true);
+}

@@ -1,7 +1,7 @@
 // The viewer: /stream/ws -> WebCodecs -> canvas, with live figures (beside the picture, or over
 // it on request), frame-rate and latency trends, a telemetry panel with live plots, a stream
-// picker, keyframe requests, full screen and reconnects. Plain ES modules, no build step.
-import { authHeaders, mayRequestKeyframes, protocols, storeToken, takeToken } from './auth.js';
+// picker, keyframe requests, "save the last 30 s" as an MCAP file, full screen and reconnects. Plain ES modules, no build step.
+import { authHeaders, mayRequestKeyframes, mayTakeClips, protocols, storeToken, takeToken } from './auth.js';
 import { ReconnectingSocket } from './connection.js';
 import { H264Decoder } from './decoder.js';
 import { Series, drawSparkline, formatNumber } from './plot.js';
@@ -16,6 +16,8 @@ const OVERLAY_INTERVAL_MS = 250;
 const PLOT_INTERVAL_MS = 100;
 const TREND_WINDOW_MS = 60000;
 const OVERLAY_KEY = 'sdr.overlay';
+/** What the "save" button asks for: GET record/clip?seconds=30 (recording.historySeconds must reach it). */
+const CLIP_SECONDS = 30;
 
 const ui = {
   canvas: $('video'),
@@ -31,6 +33,7 @@ const ui = {
   tokenInput: $('token-input'),
   videoFrame: $('video-frame'),
   keyframeButton: $('keyframe-button'),
+  clipButton: $('clip-button'),
   overlayButton: $('overlay-button'),
   fullscreenButton: $('fullscreen-button'),
   fpsPlot: $('fps-plot'),
@@ -72,6 +75,8 @@ const fpsTrend = new Series(TREND_WINDOW_MS);
 const latencyTrend = new Series(TREND_WINDOW_MS);
 /** Keyframe requests from the button: how many, when the last went out, how long until a keyframe came. */
 const keyframes = { requested: 0, pendingSince: null, lastDelayMs: null, received: 0, refused: null };
+/** Clips from the "save" button: how many were saved, the last one's file and size, the last refusal. */
+const clips = { saving: false, saved: 0, lastFile: null, lastBytes: null, refused: null };
 const decoder = new H264Decoder(ui.canvas, {
   onDrawn: (frameSeq) => {
     drawRate.add(performance.now());
@@ -217,6 +222,7 @@ ui.tokenForm.addEventListener('submit', (event) => {
   ui.tokenInput.value = '';
   storeToken(token);
   updateKeyframeButton();
+  updateClipButton();
   keyframes.refused = null;
   ui.keyframeButton.disabled = false;
   accessDenied = false;
@@ -470,6 +476,70 @@ ui.keyframeButton.addEventListener('click', () => {
   showKeyframeState();
 });
 
+// ---- "save the last 30 s": GET record/clip -> a download ------------------------------------------
+//
+// Relative, so that behind the edge's /viewer/ prefix it reaches the transport server that serves
+// this page (Caddy strips the prefix). The server decides: admin addresses, or a token granting
+// "record" (docs/WIRE.md); its reason for a refusal is shown as it is.
+
+function updateClipButton() {
+  ui.clipButton.hidden = !mayTakeClips(token);
+}
+
+/** The file name of a Content-Disposition: attachment; filename="..." header, or null. */
+function attachmentName(header) {
+  const match = /filename="([^"]+)"/.exec(header || '');
+  return match ? match[1] : null;
+}
+
+async function saveClip() {
+  if (clips.saving) {
+    return;
+  }
+  const name = stream || defaultStream;
+  clips.saving = true;
+  ui.clipButton.disabled = true;
+  ui.clipButton.textContent = 'saving…';
+  clearNotice('clip');
+  try {
+    const query = new URLSearchParams({ seconds: String(CLIP_SECONDS) });
+    if (name) {
+      query.set('stream', name);
+    }
+    const response = await fetch(`record/clip?${query}`, { cache: 'no-store', headers: authHeaders(token) });
+    if (!response.ok) {
+      const reason = (await response.text()).trim();
+      clips.refused = { status: response.status, reason };
+      showNotice('clip', `The server did not save the last ${CLIP_SECONDS} s (${response.status}): ${reason}`);
+      return;
+    }
+    const blob = await response.blob();
+    const file = attachmentName(response.headers.get('Content-Disposition')) || `${name || 'stream'}.mcap`;
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = file;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // The download has taken its copy by then; the blob can go.
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    clips.saved++;
+    clips.lastFile = file;
+    clips.lastBytes = blob.size;
+    clips.refused = null;
+  } catch (error) {
+    clips.refused = { status: null, reason: error.message };
+    showNotice('clip', `The last ${CLIP_SECONDS} s could not be fetched: ${error.message}`);
+  } finally {
+    clips.saving = false;
+    ui.clipButton.disabled = false;
+    ui.clipButton.textContent = `save ${CLIP_SECONDS} s`;
+  }
+}
+
+ui.clipButton.addEventListener('click', saveClip);
+
 function setOverlayOnPicture(on) {
   ui.videoFrame.classList.toggle('overlay-on', on);
   ui.overlayButton.setAttribute('aria-pressed', String(on));
@@ -568,6 +638,7 @@ function snapshot() {
       latency: { points: latencyTrend.length, last: latencyTrend.last, drawn: latencyTrend.drawn || 0 },
     },
     keyframes: { ...keyframes, buttonVisible: !ui.keyframeButton.hidden, buttonEnabled: !ui.keyframeButton.disabled },
+    clips: { ...clips, buttonVisible: !ui.clipButton.hidden },
     overlayOnPicture: ui.videoFrame.classList.contains('overlay-on'),
     fullscreen: Boolean(document.fullscreenElement),
   };
@@ -618,5 +689,6 @@ window.sdrViewer = { snapshot };
 
 setOverlayOnPicture(storedOverlay());
 updateKeyframeButton();
+updateClipButton();
 loadStreams().then((ok) => ok && socket.start());
 renderOverlay();

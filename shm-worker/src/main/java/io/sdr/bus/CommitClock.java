@@ -20,6 +20,15 @@ public final class CommitClock {
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
+    /**
+     * Wall-clock minus monotonic time now: one value to add to every monotonic time of a file
+     * (an MCAP clip or segment), so its timeline keeps the monotonic clock's spacing and order where
+     * a conversion per message would jitter by the wall clock's microsecond resolution.
+     */
+    public static long offsetNs() {
+        return wallNowNs() - System.nanoTime();
+    }
+
     /** The wall-clock time of monotonic instant {@code monoNs}; 0 stays 0 (unknown). */
     public static long toWallNs(final long monoNs) {
         if (monoNs == 0) {

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -139,6 +140,20 @@ final class E2eKit {
         }
         pump.join(5000);
         return new Result(process.exitValue(), output.toString());
+    }
+
+    /**
+     * What the MCAP project's own reader finds in {@code file}: tests/e2e/mcap-check.mjs's JSON (its
+     * last output line: node may warn before it), {@code options} as that script takes them.
+     */
+    static JsonObject mcapCheck(final Path file, final String... options) throws IOException, InterruptedException {
+        final List<String> command = new ArrayList<>(List.of(requireTool("node", "nodejs"),
+            repoRoot().resolve("tests/e2e/mcap-check.mjs").toString(), file.toString()));
+        command.addAll(List.of(options));
+        final Result result = run(command, Map.of(), Duration.ofSeconds(90));
+        assertEquals(0, result.exitCode(), "mcap-check " + file + ":\n" + result.output());
+        final String[] lines = result.output().strip().split("\n");
+        return new JsonObject(lines[lines.length - 1]);
     }
 
     // ---- long-running processes ---------------------------------------------------------------

@@ -196,6 +196,76 @@ class ViewerBrowserTest {
         }
     }
 
+    /**
+     * The "save 30 s" button: straight to the server (127.0.0.1 is an admin address) the browser
+     * downloads an MCAP file that the MCAP project's reader reads, from a keyframe on; through Caddy
+     * (forwarded: not an admin address, no tokens) the page shows the server's reason; on a server
+     * with tokens where 127.0.0.1 is not an admin address, the link's token that grants "record"
+     * gets the clip.
+     */
+    @Test
+    void shouldSaveTheLast30SecondsAsAnMcapFileFromTheButtonAndSayWhyWhenRefused() throws Exception {
+        final JsonObject saved = browse(new JsonObject().put("name", "clip")
+            .put("url", "http://127.0.0.1:" + serverPort + "/").put("minFrames", 10).put("clip", "download"));
+        assertPageHealthy(saved);
+        assertTrue(saved.getJsonObject("clipButton").getBoolean("visible"), saved.getJsonObject("clipButton").encode());
+        assertDownloadedClip(saved, "telemetry.e2e.count");
+
+        final JsonObject refused = browse(new JsonObject().put("name", "clip-refused")
+            .put("url", "http://127.0.0.1:" + caddyPort + "/viewer/").put("minFrames", 5).put("clip", "refused"));
+        assertNull(refused.getString("error"), "browser script failed: " + refused.getString("error"));
+        assertEquals(new JsonArray(), refused.getJsonArray("pageErrors"));
+        for (final Object error : refused.getJsonArray("consoleErrors")) {
+            assertTrue(String.valueOf(error).contains("403"), "only the refused request is logged: " + error);
+        }
+        final String notice = refused.getJsonObject("notice").getString("text");
+        assertTrue(notice.contains("did not save the last 30 s (403)") && notice.contains("forbidden: clips are served to websocket.admin.allow"),
+            "the server's reason, shown: " + notice);
+        assertEquals(403, refused.getJsonObject("clips").getJsonObject("refused").getInteger("status"));
+        assertEquals(0, refused.getJsonObject("clips").getInteger("saved"));
+
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final String jar = E2eKit.fatJar().toString();
+        final E2eKit.Result secret = E2eKit.run(List.of(java, "-jar", jar, "token", "--new-secret"), Map.of(), Duration.ofSeconds(60));
+        assertEquals(0, secret.exitCode(), secret.output());
+        final Path secretFile = Files.writeString(dir.resolve("clip-jwt-secret"), secret.output().trim());
+        final E2eKit.Result minted = E2eKit.run(List.of(java, "-jar", jar, "token", "--secret-file", secretFile.toString(),
+            "--stream", "main", "--ttl", "10m", "--record"), Map.of(), Duration.ofSeconds(60));
+        assertEquals(0, minted.exitCode(), minted.output());
+        final String token = minted.output().lines().filter(l -> l.startsWith("ey")).findFirst().orElseThrow();
+        final int port = freePort();
+        try (Child secured = startServer("transport-clip-token", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+            "SDR_SHM_PATH", dir.resolve("clip-frames").toString(), "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort(),
+            "SDR_AUTH_ENABLED", "true", "SDR_AUTH_SECRET_FILE", secretFile.toString(), "SDR_ADMIN_ALLOW", "::1/128"),
+            "-conf", "conf/conf.json")) {
+            assertEquals(401, E2eKit.get("http://127.0.0.1:" + port + "/record/clip?seconds=1").statusCode(),
+                "127.0.0.1 is no admin address here: only a token can get a clip");
+            final JsonObject withToken = browse(new JsonObject().put("name", "clip-token")
+                .put("url", "http://127.0.0.1:" + port + "/#token=" + token).put("minFrames", 10).put("clip", "download"));
+            assertPageHealthy(withToken);
+            assertDownloadedClip(withToken, "telemetry.demo.box");
+        }
+    }
+
+    /** The browser's download: named as the server named it, read whole by @mcap/core, video from a keyframe with SPS and PPS. */
+    private static void assertDownloadedClip(final JsonObject report, final String telemetryTopic) throws Exception {
+        assertTrue(report.getString("clipSuggestedName", "").matches("main-\\d{8}T\\d{6}Z\\.mcap"), report.encode());
+        final JsonObject clips = report.getJsonObject("clips");
+        assertEquals(1, clips.getInteger("saved"), clips.encode());
+        final Path file = Path.of(report.getString("clipFile"));
+        assertEquals(clips.getLong("lastBytes"), Files.size(file), "the whole response was saved: " + clips.encode());
+        final JsonObject facts = E2eKit.mcapCheck(file);
+        final JsonObject indexed = facts.getJsonObject("indexed");
+        assertNull(indexed.getString("error"), "indexed read: " + indexed.getString("error"));
+        assertTrue(facts.getJsonObject("streaming").getBoolean("done"), "streamed to the footer: " + facts.getJsonObject("streaming"));
+        assertEquals(new JsonArray(), indexed.getJsonArray("undecodable"));
+        assertTrue(indexed.getInteger("video") >= 10, "video messages: " + indexed.getInteger("video"));
+        final JsonArray nal = indexed.getJsonObject("firstVideo").getJsonArray("nalTypes");
+        assertTrue(nal.contains(7) && nal.contains(8) && nal.contains(5), "the first video message is SPS, PPS, IDR: " + nal);
+        assertTrue(indexed.getJsonArray("channels").stream().anyMatch(c -> ((JsonObject) c).getString("topic").equals(telemetryTopic)),
+            "the telemetry is in the clip: " + indexed.getJsonArray("channels"));
+    }
+
     @Test
     void shouldSayWhyVideoCannotBeDecodedOutsideASecureContext() throws Exception {
         // viewer.test resolves to 127.0.0.1 in this browser only (--host-resolver-rules): same

@@ -87,6 +87,9 @@ public final class TokenCommand implements Callable<Integer> {
         description = "whether the viewer may cause keyframe requests (default: yes; --no-keyframe for a passive display)")
     boolean keyframe;
 
+    @Option(names = "--record", description = "whether the holder may take MCAP clips of its streams (GET /record/clip; default: no)")
+    boolean record;
+
     @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "12h",
         description = "lifetime: e.g. 90s, 30m, 12h, 7d (default: ${DEFAULT-VALUE}; at most 366d)")
     String ttl;
@@ -161,7 +164,7 @@ public final class TokenCommand implements Callable<Integer> {
         if (!audience.isEmpty()) {
             options.setAudience(audience);
         }
-        final JsonObject claims = new JsonObject().put(Grants.CLAIM, Grants.claim(grantedStreams, grantedSubjects, keyframe));
+        final JsonObject claims = new JsonObject().put(Grants.CLAIM, Grants.claim(grantedStreams, grantedSubjects, keyframe, record));
         final Vertx vertx = Vertx.vertx();
         try {
             final String token = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(key)).generateToken(claims, options);
@@ -171,7 +174,7 @@ public final class TokenCommand implements Callable<Integer> {
             vertx.close();
         }
         err.println("token: " + algorithm + ", sub=" + (sub == null ? "-" : sub) + ", streams=" + grantedStreams
-            + ", subjects=" + grantedSubjects + ", keyframe=" + keyframe + ", expires "
+            + ", subjects=" + grantedSubjects + ", keyframe=" + keyframe + ", record=" + record + ", expires "
             + Instant.now().plusSeconds(ttlSeconds).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         err.flush();
         return 0;

@@ -24,6 +24,7 @@ import java.util.Map;
  *   SDR_TELEMETRY_SUBJECTS  nats.subjects
  *   SDR_TELEMETRY_MAX_SIZE  nats.maxMessageBytes
  *   SDR_BRIDGE_ADDR         bridge.listen (the bridge opens unless bridge.enabled is false)
+ *   SDR_RECORDING_DIR       recording.dir (continuous MCAP recording)
  *   SDR_AUTH_ENABLED        websocket.auth.enabled
  *   SDR_AUTH_ALGORITHM      websocket.auth.algorithm (HS256, RS256)
  *   SDR_AUTH_SECRET_FILE    websocket.auth.secretFile (HS256)
@@ -73,6 +74,7 @@ public final class EnvOverrides {
         result.set(env, "SDR_TELEMETRY_SUBJECTS", "nats", "subjects");
         result.set(env, "SDR_TELEMETRY_MAX_SIZE", "nats", "maxMessageBytes");
         result.set(env, "SDR_BRIDGE_ADDR", "bridge", "listen");
+        result.set(env, "SDR_RECORDING_DIR", "recording", "dir");
         result.set(env, "SDR_AUTH_ENABLED", "websocket.auth", "enabled");
         result.set(env, "SDR_AUTH_ALGORITHM", "websocket.auth", "algorithm");
         result.set(env, "SDR_AUTH_SECRET_FILE", "websocket.auth", "secretFile");

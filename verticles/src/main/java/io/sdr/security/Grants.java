@@ -14,7 +14,7 @@ import java.util.Set;
 /**
  * What one token allows, from its {@code sdr} claim:
  * <pre>
- *   "sdr": {"streams": ["main"] | ["*"], "subjects": ["telemetry.robot1.&gt;"], "keyframe": true}
+ *   "sdr": {"streams": ["main"] | ["*"], "subjects": ["telemetry.robot1.&gt;"], "keyframe": true, "record": false}
  * </pre>
  * A missing entry grants nothing (no stream, no telemetry, no keyframe request): a token minted by
  * another tool for another purpose opens nothing here. With authentication off every client holds
@@ -23,16 +23,17 @@ import java.util.Set;
  * @param streams  the stream names allowed; null: every stream
  * @param subjects the telemetry subject patterns allowed (NATS wildcards); null: every subject
  * @param keyframe whether the client may cause keyframe requests toward the encoder
+ * @param record   whether the client may take clips ({@code GET /record/clip}) of the streams it may watch
  */
-public record Grants(Set<String> streams, List<SubjectPattern> subjects, boolean keyframe) {
+public record Grants(Set<String> streams, List<SubjectPattern> subjects, boolean keyframe, boolean record) {
     public static final String CLAIM = "sdr";
-    public static final Grants ALL = new Grants(null, null, true);
+    public static final Grants ALL = new Grants(null, null, true, true);
 
     /** The grants of a verified token's claims; fails with a reason when the {@code sdr} claim is malformed. */
     public static Grants fromClaims(final JsonObject claims) {
         final Object raw = claims.getValue(CLAIM);
         if (raw == null) {
-            return new Grants(Set.of(), List.of(), false);
+            return new Grants(Set.of(), List.of(), false, false);
         }
         if (!(raw instanceof JsonObject)) {
             throw new IllegalArgumentException("claim \"sdr\" must be an object");
@@ -62,8 +63,12 @@ public record Grants(Set<String> streams, List<SubjectPattern> subjects, boolean
         if (keyframe != null && !(keyframe instanceof Boolean)) {
             throw new IllegalArgumentException("claim sdr.keyframe must be true or false");
         }
+        final Object record = sdr.getValue("record");
+        if (record != null && !(record instanceof Boolean)) {
+            throw new IllegalArgumentException("claim sdr.record must be true or false");
+        }
         return new Grants(streams == null ? null : Set.copyOf(streams), subjects == null ? null : List.copyOf(subjects),
-            Boolean.TRUE.equals(keyframe));
+            Boolean.TRUE.equals(keyframe), Boolean.TRUE.equals(record));
     }
 
     private static List<String> strings(final JsonObject sdr, final String name) {
@@ -85,13 +90,27 @@ public record Grants(Set<String> streams, List<SubjectPattern> subjects, boolean
     }
 
     /** The {@code sdr} claim for these grants (the mint command's side). */
-    public static JsonObject claim(final List<String> streams, final List<String> subjects, final boolean keyframe) {
+    public static JsonObject claim(final List<String> streams, final List<String> subjects, final boolean keyframe,
+                                   final boolean record) {
         return new JsonObject().put("streams", new JsonArray(new ArrayList<>(streams)))
-            .put("subjects", new JsonArray(new ArrayList<>(subjects))).put("keyframe", keyframe);
+            .put("subjects", new JsonArray(new ArrayList<>(subjects))).put("keyframe", keyframe).put("record", record);
     }
 
     public boolean allowsStream(final String stream) {
         return streams == null || streams.contains(stream);
+    }
+
+    /** Whether the token may receive telemetry of {@code subject} (a clip holds only such subjects). */
+    public boolean allowsSubject(final String subject) {
+        if (subjects == null) {
+            return true;
+        }
+        for (final SubjectPattern pattern : subjects) {
+            if (pattern.matches(subject)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The configured streams this token may watch, in configuration order. */

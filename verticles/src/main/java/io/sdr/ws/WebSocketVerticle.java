@@ -8,6 +8,7 @@ import io.sdr.bus.TelemetryCodec;
 import io.sdr.foxglove.FoxgloveProtocol;
 import io.sdr.health.HealthHandler;
 import io.sdr.metrics.Metrics;
+import io.sdr.record.ClipHandler;
 import io.sdr.security.AccessControl;
 import io.sdr.security.HandshakeTimeouts;
 import io.sdr.security.SecurityConfig;
@@ -50,6 +51,7 @@ public final class WebSocketVerticle extends VerticleBase {
     private final Map<String, StreamFanout> fanouts = new LinkedHashMap<>();
     private final Map<String, TierLadder> ladders = new LinkedHashMap<>();
     private HttpServer server;
+    private ClipHandler clips;
     private GroupStats group;
     private long statsTimer = -1;
     private long idleTimer = -1;
@@ -107,6 +109,9 @@ public final class WebSocketVerticle extends VerticleBase {
             }
         }).blockingHandler(PrometheusScrapingHandler.create(registry), false);
         router.get("/stream/list").handler(ctx -> gate.streamList(ctx.request()));
+        // MCAP clips of the recording history; written on the sdr-record worker pool, not here.
+        clips = new ClipHandler(vertx, access, config.streams());
+        router.get("/record/clip").handler(clips);
         // The viewer page: plain files from the jar's webroot/, re-read by browsers on every load.
         router.get().handler(StaticHandler.create("webroot").setCachingEnabled(false));
         statsTimer = vertx.setPeriodic(STATS_INTERVAL_MS, id -> fanouts.values().forEach(f -> f.sendStats(telemetryMetrics)));
@@ -189,6 +194,9 @@ public final class WebSocketVerticle extends VerticleBase {
     public Future<?> stop() {
         group.unregister(vertx);
         fanouts.values().forEach(StreamFanout::close);
+        if (clips != null) {
+            clips.close();
+        }
         vertx.cancelTimer(statsTimer);
         vertx.cancelTimer(idleTimer);
         return server == null ? Future.succeededFuture() : server.close();

@@ -7,7 +7,7 @@ import io.sdr.bus.FrameCodec;
 import io.sdr.bus.Telemetry;
 import io.sdr.bus.TelemetryCodec;
 import io.sdr.cli.bus.BridgeClient;
-import io.sdr.cli.bus.CliException;
+import io.sdr.cli.CliException;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,5 +1,7 @@
 package io.sdr.cli.bus;
 
+import io.sdr.cli.CliException;
+
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedInputStream;

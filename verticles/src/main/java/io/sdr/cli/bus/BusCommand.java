@@ -1,5 +1,8 @@
 package io.sdr.cli.bus;
 
+import io.sdr.cli.HelpOption;
+import io.sdr.cli.CliException;
+
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import picocli.CommandLine;

@@ -1,5 +1,7 @@
 package io.sdr.cli.bus;
 
+import io.sdr.cli.CliException;
+
 import io.sdr.busbridge.BridgeConfig;
 import picocli.CommandLine.Option;
 

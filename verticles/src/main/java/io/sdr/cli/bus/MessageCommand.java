@@ -1,5 +1,7 @@
 package io.sdr.cli.bus;
 
+import io.sdr.cli.HelpOption;
+
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;

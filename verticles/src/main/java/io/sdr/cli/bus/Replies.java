@@ -1,5 +1,7 @@
 package io.sdr.cli.bus;
 
+import io.sdr.cli.CliException;
+
 import io.sdr.bus.Addresses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

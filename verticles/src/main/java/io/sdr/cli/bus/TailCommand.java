@@ -1,5 +1,8 @@
 package io.sdr.cli.bus;
 
+import io.sdr.cli.HelpOption;
+import io.sdr.cli.CliException;
+
 import io.sdr.bus.Addresses;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;

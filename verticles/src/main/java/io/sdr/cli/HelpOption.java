@@ -1,9 +1,9 @@
-package io.sdr.cli.bus;
+package io.sdr.cli;
 
 import picocli.CommandLine.Option;
 
 /** {@code -h/--help} on every {@code bus} command. */
-final class HelpOption {
+public final class HelpOption {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
     boolean help;
 }

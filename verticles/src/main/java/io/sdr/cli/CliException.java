@@ -1,4 +1,4 @@
-package io.sdr.cli.bus;
+package io.sdr.cli;
 
 /** A failure the CLI reports as one line (never a stack trace) and exit status {@link BusCommand#EXIT_FAILURE}. */
 public final class CliException extends RuntimeException {
