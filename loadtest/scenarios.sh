@@ -7,6 +7,7 @@
 #   loadtest/scenarios.sh peer             # the three peer comparisons (ours against the Node ws relay, ~9 min), then "report"
 #   loadtest/scenarios.sh edges            # edges over NATS: the hop, bytes per frame per edge, origin CPU (~2 min)
 #   loadtest/scenarios.sh tiers            # narrow links with quality tiers against main only (~3 min)
+#   loadtest/scenarios.sh clips            # viewers while 30 s clips are taken every 2 s, against no clips (~3 min)
 #   loadtest/scenarios.sh peer-smoke       # a 5-client, 1-round peer run that must succeed (exit 1 otherwise, ~20 s)
 #   loadtest/scenarios.sh 150k stalled     # some of them
 #   loadtest/scenarios.sh soak             # the 10-minute soak (SOAK_S=600 by default)
@@ -139,6 +140,10 @@ scenario() {
     # 4 per narrow class reading at 25/50/100 % of the top tier's rate with a 16 KiB receive buffer; alternating legs of
     # tiers on (adaptive) and main only (top tier pinned): per class the oldest frame per second, frame rate, tier settled on.
     tiers)        load tiers-720p30 --tiers --rounds 3 --clients 20 --narrow 4 $P720 --duration 10 --warmup 5 ;;
+    # Recording (issue 18): 20 viewers of 150 KB x 60 fps; alternating legs of no clips and a 30 s clip
+    # (GET /record/clip, read to its end) every 2 s: the viewers' p50/p99 and frame rate with clips against without.
+    clips)        load clips-150k-20 --clips --rounds 3 --clients 20 --fps 60 --frame-bytes 150000 --keyframe-bytes 300000 \
+                    --gop 60 --duration 10 --warmup 5 ;;
     # Proof that peer mode works end to end: both legs must run, deliver frames and give a CPU ratio.
     # Not through load(): a failure here fails the script.
     peer-smoke)

@@ -41,7 +41,7 @@ class MainVerticleConfigTest {
             bad("unknown websocket key", c -> c.getJsonObject("websocket").put("maxClient", 5),
                 "websocket.maxClient", "unknown setting", "maxClients"),
             bad("unknown section", c -> c.put("websockets", new JsonObject()),
-                "websockets", "unknown setting", "nats, poller, streams, video, websocket"),
+                "websockets", "unknown setting", "nats, poller, recording, streams, video, websocket"),
             bad("unknown video role", c -> c.put("video", new JsonObject().put("role", "relay")),
                 "video.role", "\"relay\"", "origin, edge, off"),
             bad("unknown stream key", c -> c.getJsonObject("streams").getJsonObject("main").put("paht", "/x"),

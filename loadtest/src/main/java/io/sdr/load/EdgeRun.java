@@ -61,15 +61,7 @@ final class EdgeRun {
                 leg -> problem(leg, false)),
             new AlternatingLegs.Leg("edges", "the origin and " + o.edges + " edges",
                 legName -> new LoadRun(o, LoadRun.Target.OURS, legName, o.edges).run(), leg -> problem(leg, true))), rounds);
-        final JsonArray summary = new JsonArray();
-        for (final Figure f : FIGURES) {
-            final List<Double> values = new ArrayList<>();
-            for (int i = 0; i < rounds.size(); i++) {
-                final JsonObject round = rounds.getJsonObject(i);
-                values.add(round.containsKey("alone") && round.containsKey("edges") ? f.value().apply(round) : null);
-            }
-            summary.add(new JsonObject().put("figure", f.key()).put("title", f.title()).put("unit", f.unit()).put("stats", PeerSummary.stats(values)));
-        }
+        final JsonArray summary = summary(FIGURES, rounds, "alone", "edges");
         final JsonObject result = new JsonObject().put("label", o.label).put("machine", LoadRun.machine())
             .put("scenario", new LoadRun(o).scenario().put("edges", o.edges).put("rounds", o.rounds))
             .put("edge_summary", summary).put("edge_rounds", rounds);
@@ -161,11 +153,11 @@ final class EdgeRun {
         return a == null || b == null ? null : a - b;
     }
 
-    private static Double ratio(final Double a, final Double b) {
+    static Double ratio(final Double a, final Double b) {
         return a == null || b == null || b <= 0 ? null : a / b;
     }
 
-    private static Double ms(final Double us) {
+    static Double ms(final Double us) {
         return us == null ? null : us / 1000;
     }
 
@@ -180,8 +172,27 @@ final class EdgeRun {
                 + "at %s fps, %s rounds of (origin alone, origin + edges), %s s warm-up + %s s window per leg%n%n",
             r.getString("label"), s.getValue("edges"), s.getValue("clients"), s.getValue("frame_bytes"), s.getValue("keyframe_bytes"),
             s.getValue("gop"), s.getValue("fps"), s.getValue("rounds"), s.getValue("warmup_s"), s.getValue("duration_s")));
+        return rows(b, r.getJsonArray("edge_summary", new JsonArray())).toString();
+    }
+
+    /** Each figure over the rounds that have both legs: median, min, max and the rounds' values. */
+    static JsonArray summary(final List<Figure> figures, final JsonArray rounds, final String legA, final String legB) {
+        final JsonArray summary = new JsonArray();
+        for (final Figure f : figures) {
+            final List<Double> values = new ArrayList<>();
+            for (int i = 0; i < rounds.size(); i++) {
+                final JsonObject round = rounds.getJsonObject(i);
+                values.add(round.containsKey(legA) && round.containsKey(legB) ? f.value().apply(round) : null);
+            }
+            summary.add(new JsonObject().put("figure", f.key()).put("title", f.title()).put("unit", f.unit()).put("stats", PeerSummary.stats(values)));
+        }
+        return summary;
+    }
+
+    /** The summary as a Markdown table. */
+    static StringBuilder rows(final StringBuilder b, final JsonArray summary) {
         b.append("| figure | unit | median | min – max | per round |\n|---|---|---|---|---|\n");
-        for (final Object o : r.getJsonArray("edge_summary", new JsonArray())) {
+        for (final Object o : summary) {
             final JsonObject f = (JsonObject) o;
             final JsonObject st = f.getJsonObject("stats");
             final List<String> perRound = new ArrayList<>();
@@ -192,6 +203,6 @@ final class EdgeRun {
                 cell((Number) st.getValue("median")), cell((Number) st.getValue("min")), cell((Number) st.getValue("max")),
                 String.join(", ", perRound)));
         }
-        return b.toString();
+        return b;
     }
 }

@@ -138,6 +138,13 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--narrow-rcvbuf", description = "with --tiers: SO_RCVBUF bytes of a narrow viewer (default ${DEFAULT-VALUE})")
     int narrowRcvBuf = 16 * 1024;
 
+    @Option(names = "--clips", description = "clips while viewers watch: alternating legs of no clips and one GET /record/clip "
+        + "every --clip-every-ms during the window, for --rounds (docs/BENCHMARKS.md, Recording)")
+    boolean clips;
+    @Option(names = "--clip-every-ms", description = "with --clips: ms between the starts of two clips (default ${DEFAULT-VALUE})")
+    long clipEveryMs = 2000;
+    @Option(names = "--clip-seconds", description = "with --clips: seconds of each clip (default ${DEFAULT-VALUE})")
+    int clipSeconds = 30;
     @Option(names = "--label", description = "scenario name in the output")
     String label = "";
     @Option(names = "--json", description = "print JSON instead of the table")
@@ -175,14 +182,14 @@ public final class LoadCommand implements Callable<Integer> {
         }
         final long legS = warmupS + durationS + connectTimeoutS + (stallMs + resumeMs) / 1000 + 90;
         // Peer mode: two legs a round, and perhaps an npm ci first.
-        final Watchdog watchdog = Watchdog.start(peer == null && edges == 0 && !tiers ? legS : 2 * rounds * legS + 180);
+        final Watchdog watchdog = Watchdog.start(peer == null && edges == 0 && !tiers && !clips ? legS : 2 * rounds * legS + 180);
         try {
-            final JsonObject result = tiers ? new TierRun(this).run() : edges > 0 ? new EdgeRun(this).run()
+            final JsonObject result = clips ? new ClipRun(this).run() : tiers ? new TierRun(this).run() : edges > 0 ? new EdgeRun(this).run()
                 : peer == null ? new LoadRun(this).run() : new PeerRun(this).run();
             if (jsonFile != null) {
                 Files.writeString(jsonFile, result.encodePrettily() + "\n");
             }
-            System.out.println(json ? result.encodePrettily() : tiers ? TierRun.table(result) : edges > 0 ? EdgeRun.table(result)
+            System.out.println(json ? result.encodePrettily() : clips ? ClipRun.table(result) : tiers ? TierRun.table(result) : edges > 0 ? EdgeRun.table(result)
                 : peer == null ? Report.table(result) : PeerReport.table(result));
             return result.getString("error") == null ? 0 : 1;
         } finally {
@@ -221,6 +228,9 @@ public final class LoadCommand implements Callable<Integer> {
         if (edges > 0 && (peer != null || url != null || stalled > 0 || slow > 0 || joiners > 0)) {
             return "--edges starts the origin, the edges and nats-server itself, with healthy viewers only: not with --peer, --url, "
                 + "--stalled, --slow or --joiners";
+        }
+        if (clips && (peer != null || url != null || edges > 0 || tiers || clipEveryMs < 100 || clipSeconds < 1 || clipSeconds > 600)) {
+            return "--clips starts its own server: not with --peer, --url, --edges or --tiers; --clip-every-ms >= 100, --clip-seconds in [1, 600]";
         }
         if (tiers) {
             final String problem = tierProblem();

@@ -43,6 +43,8 @@ final class LoadRun {
     /** {@code --edges}: -1 without; otherwise this leg's edge count (0: the origin alone, video.role=off). */
     private final int legEdges;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** {@code --clips}: this leg takes clips during its window ({@link ClipTaker}). */
+    private boolean takeClips;
 
     LoadRun(final LoadCommand options) {
         this(options, Target.OURS, "", -1);
@@ -53,6 +55,11 @@ final class LoadRun {
         this.target = target;
         this.legName = legName;
         this.legEdges = legEdges;
+    }
+
+    LoadRun takingClips() {
+        takeClips = true;
+        return this;
     }
 
     JsonObject run() throws IOException {
@@ -174,11 +181,15 @@ final class LoadRun {
             if (edges != null) {
                 edges.startWindow();
             }
+            final ClipTaker clipTaker = takeClips ? new ClipTaker(port, "main", o.clipSeconds, o.clipEveryMs) : null;
             sample(samples, pid, windowStartNs);
             sampler.scheduleAtFixedRate(() -> sample(samples, pid, windowStartNs), o.sampleMs, o.sampleMs, TimeUnit.MILLISECONDS);
             sleepSeconds(o.durationS);
             final long windowEndNs = System.nanoTime();
             clients.endWindow();
+            if (clipTaker != null) {
+                result.put("clips", clipTaker.stop());
+            }
             final JsonObject edgeFigures = edges == null ? null
                 : edges.endWindow((windowEndNs - windowStartNs) / 1e9, o.fps, feeder.framesWritten() - framesBefore);
             sampler.shutdownNow();
