@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
 
 import static io.sdr.cli.CliTestKit.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * The {@code bus} commands of the fat jar, each run as its own process against the jar running the

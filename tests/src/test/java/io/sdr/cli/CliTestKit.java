@@ -5,21 +5,21 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * Runs the fat jar (server and {@code bus} commands) as real processes, stdout and stderr kept apart
@@ -27,17 +27,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * nothing asserts on how long something took.
  */
 final class CliTestKit {
-    static final Duration PATIENCE = Duration.ofSeconds(30);
 
     private CliTestKit() {
-    }
-
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
-    }
-
-    static Path repoRoot() {
-        return moduleDir().getParent();
     }
 
     static Path fatJar() {
@@ -81,14 +72,6 @@ final class CliTestKit {
         return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
-
     static boolean commandWorks(final String... command) {
         try {
             final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -99,16 +82,6 @@ final class CliTestKit {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        }
-    }
-
-    static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(50_000_000L);
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import io.sdr.testing.RepoPaths;
 
 /**
  * A child process with stdin kept open (writers stop when it closes), stdout+stderr as lines in
@@ -32,7 +33,7 @@ final class ChildProcess implements AutoCloseable {
 
     ChildProcess(final String name, final List<String> command, final Map<String, String> env) throws IOException {
         this.name = name;
-        final Path logs = FaultKit.moduleDir().resolve("target").resolve("process-logs");
+        final Path logs = RepoPaths.moduleDir().resolve("target").resolve("process-logs");
         Files.createDirectories(logs);
         this.log = logs.resolve("fault-" + name + "-" + System.currentTimeMillis() + ".log");
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Await;
+import io.sdr.testing.Ports;
 
 /**
  * Faults of the clients, against one fat-jar process fed by a steady ring writer: 10% of the
@@ -56,8 +58,8 @@ final class ClientFaults {
             "--layout", "v2", "--path", ring.toString(), "--slot-count", "64", "--slot-size", "32768", "--fps", Integer.toString(FPS),
             "--size", Integer.toString(SIZE), "--gop", Integer.toString(GOP), "--frames", "0",
             "--frame-id-base", Long.toString(FaultKit.GENERATION)))) {
-            writer.awaitLine("ready ", NatsTestKit.PATIENCE);
-            final int port = FaultKit.freePort();
+            writer.awaitLine("ready ", Await.PATIENCE);
+            final int port = Ports.freePort();
             final JsonObject conf = FaultGroup.conf(ring, port, "nats://127.0.0.1:4222");
             conf.put("nats", new JsonObject().put("enabled", false));
             conf.getJsonObject("websocket")
@@ -75,7 +77,7 @@ final class ClientFaults {
                     group.viewers.add(CheckedViewer.connect(client, port, "healthy-" + i));
                 }
                 final long first = group.viewers.stream().mapToLong(v -> v.lastSeq(1)).max().orElse(0);
-                group.awaitViewers(NatsTestKit.PATIENCE, 1, first + GOP);
+                group.awaitViewers(Await.PATIENCE, 1, first + GOP);
                 group.assertSurvived();
 
                 group.fault("10% of clients stalled", this::stalled);

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +28,8 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import io.sdr.testing.Await;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * What the fault scenarios share beyond the existing kits ({@link NatsTestKit} for HTTP, Prometheus
@@ -43,11 +44,6 @@ final class FaultKit {
     static final String AGRONA_EXPORTS = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
 
     private FaultKit() {
-    }
-
-    /** The tests module (surefire runs in it and sets basedir). */
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
     }
 
     // ---- waits --------------------------------------------------------------------------------
@@ -131,7 +127,7 @@ final class FaultKit {
 
     /** Waits until the server answers /health with any status; fails with its output if it exits. */
     static void awaitServing(final ChildProcess server, final int port) {
-        within(NatsTestKit.PATIENCE, "server answers /health on port " + port, () -> {
+        within(Await.PATIENCE, "server answers /health on port " + port, () -> {
             if (!server.process.isAlive()) {
                 fail(server.name + " exited with " + server.process.exitValue() + ":\n" + server.tail());
             }
@@ -270,14 +266,6 @@ final class FaultKit {
             }
         }
         return childClassPath;
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
     }
 
     /** Whether something accepts TCP connections on 127.0.0.1:{@code port}. */

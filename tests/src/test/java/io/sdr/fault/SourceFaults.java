@@ -17,6 +17,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Await;
+import io.sdr.testing.Ports;
 
 /**
  * Faults of what feeds the server, against one fat-jar process: the ring writer SIGKILLed
@@ -64,13 +66,13 @@ final class SourceFaults {
         nats = NatsServerProcess.startOnFreePort();
         try {
             writer = startTearableWriter();
-            final int port = FaultKit.freePort();
+            final int port = Ports.freePort();
             group = FaultGroup.start("source", FaultGroup.conf(ring, port, nats.url()), port, summary);
             final WebSocketClient client = NatsTestKit.wsClient(vertx, 0);
             for (int i = 0; i < VIEWERS; i++) {
                 group.viewers.add(CheckedViewer.connect(client, port, "viewer-" + i));
             }
-            group.awaitViewers(NatsTestKit.PATIENCE, generation, 2 * GOP);
+            group.awaitViewers(Await.PATIENCE, generation, 2 * GOP);
             group.assertSurvived();
 
             group.fault("writer SIGKILL mid-frame + restart", this::killMidFrame);
@@ -100,7 +102,7 @@ final class SourceFaults {
             "tear", "--path", ring.toString(), "--slot-count", Integer.toString(SLOTS), "--slot-size", Integer.toString(SLOT_SIZE),
             "--fps", Integer.toString(FPS), "--size", Integer.toString(SIZE), "--gop", Integer.toString(GOP),
             "--generation", Long.toString(generation)));
-        child.awaitLine("ready ", NatsTestKit.PATIENCE);
+        child.awaitLine("ready ", Await.PATIENCE);
         return child;
     }
 
@@ -111,7 +113,7 @@ final class SourceFaults {
             "--layout", "v2", "--path", ring.toString(), "--slot-count", Integer.toString(slots),
             "--slot-size", Integer.toString(slotSize), "--fps", Integer.toString(FPS), "--size", Integer.toString(SIZE),
             "--gop", Integer.toString(GOP), "--frames", "0", "--frame-id-base", Long.toString(generation * FaultKit.GENERATION)));
-        child.awaitLine("ready ", NatsTestKit.PATIENCE);
+        child.awaitLine("ready ", Await.PATIENCE);
         return child;
     }
 

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
-import static io.sdr.nats.NatsTestKit.eventually;
+import static io.sdr.testing.Await.eventually;
 import static io.sdr.nats.NatsTestKit.get;
 import static io.sdr.nats.NatsTestKit.health;
 import static io.sdr.nats.NatsTestKit.metric;
@@ -34,6 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import io.sdr.testing.RepoPaths;
 
 /**
  * What a newcomer sees on the first run: the fat jar on the shipped conf/conf.json, as
@@ -79,8 +81,8 @@ class FirstRunTest {
 
     @Test
     void shouldRunQuietAndHealthyWithoutNatsAndShowDemoTelemetryToClientsAndBusTail(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int bridgePort = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
+        final int bridgePort = Ports.freePort();
         try (ServerProcess server = shippedConf("first-run", port, bridgePort, Map.of())) {
             eventually("the test pattern streams", () -> health(port).getLong("shm_seq", 0L) > 10);
             final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
@@ -128,7 +130,7 @@ class FirstRunTest {
     }
 
     private static String runBusTail(final int bridgePort) throws Exception {
-        final Path jar = NatsServerProcess.repoRoot().resolve("verticles/target/sdr-transport.jar");
+        final Path jar = RepoPaths.repoRoot().resolve("verticles/target/sdr-transport.jar");
         final Process tail = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
             jar.toString(), "bus", "tail", "telemetry", "--count", "5", "--port", String.valueOf(bridgePort), "--timeout", "20000")
             .redirectErrorStream(true).start();
@@ -146,9 +148,9 @@ class FirstRunTest {
 
     @Test
     void shouldLogAnAbsentNatsOnceItsArrivalOnceItsLossOnceAndStayOkWhenNotRequired() throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int natsPort = NatsServerProcess.freePort();
-        try (ServerProcess server = shippedConf("nats-away", port, NatsServerProcess.freePort(),
+        final int port = Ports.freePort();
+        final int natsPort = Ports.freePort();
+        try (ServerProcess server = shippedConf("nats-away", port, Ports.freePort(),
                  Map.of("SDR_NATS_URL", "nats://127.0.0.1:" + natsPort));
              NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
             eventually("the test pattern streams", () -> health(port).getLong("shm_seq", 0L) > 10);
@@ -201,9 +203,9 @@ class FirstRunTest {
 
     @Test
     void shouldReportDegradedWhileNatsIsAwayOnlyWhenTelemetryIsRequired() throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int natsPort = NatsServerProcess.freePort();
-        try (ServerProcess server = shippedConf("nats-required", port, NatsServerProcess.freePort(),
+        final int port = Ports.freePort();
+        final int natsPort = Ports.freePort();
+        try (ServerProcess server = shippedConf("nats-required", port, Ports.freePort(),
                  Map.of("SDR_NATS_URL", "nats://127.0.0.1:" + natsPort, "SDR_NATS_REQUIRED", "true"));
              NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
             eventually("the test pattern streams", () -> health(port).getLong("shm_seq", 0L) > 10);

@@ -20,6 +20,9 @@ import static io.sdr.nats.NatsTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * The built fat jar as a process, pointed at a real nats-server by {@code SDR_NATS_URL}, with
@@ -73,8 +76,8 @@ class NatsFatJarTest {
 
     @Test
     void shouldStartDegradedWithoutNatsAndRelayOnceNatsAppears(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int natsPort = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
+        final int natsPort = Ports.freePort();
         try (ServerProcess server = startServer("sdr-no-nats", port, natsPort);
              NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
             // No NATS: degraded, not down; video clients are served.
@@ -100,7 +103,7 @@ class NatsFatJarTest {
 
     @Test
     void shouldResumeTelemetryWithin5sAfterNatsIsKilledAndRestarted(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         try (NatsServerProcess nats = NatsServerProcess.startOnFreePort();
              ServerProcess server = startServer("sdr-nats-restart", port, nats.port())) {
             final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");

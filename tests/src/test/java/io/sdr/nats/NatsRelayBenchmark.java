@@ -19,6 +19,9 @@ import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.sdr.nats.NatsTestKit.*;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Relay throughput and latency, NATS publish to WebSocket receive: a jnats publisher in this JVM
@@ -52,7 +55,7 @@ public final class NatsRelayBenchmark {
         final int receiveBuffer = Integer.parseInt(opts.getOrDefault("client-rcvbuf", "0"));
 
         final Path dir = Files.createTempDirectory("sdr-nats-bench-");
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         final Vertx vertx = Vertx.vertx();
         try (NatsServerProcess nats = NatsServerProcess.startOnFreePort();
              ServerProcess server = new ServerProcess("sdr-nats-bench", Map.of(

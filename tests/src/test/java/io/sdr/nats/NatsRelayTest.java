@@ -34,6 +34,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * NATS -> WebSocket relay against a real nats-server, the server in-process: bytes on the wire,
@@ -71,7 +75,7 @@ class NatsRelayTest {
 
     /** Deploys the server (conf adjusted by {@code tweak}) and waits until the bridge is connected. */
     private void startServer(final Vertx vertx, final Consumer<JsonObject> tweak) {
-        port = NatsServerProcess.freePort();
+        port = Ports.freePort();
         final JsonObject conf = conf(dir.resolve("frames"), port, nats.url());
         tweak.accept(conf);
         deploy(vertx, conf);

@@ -6,7 +6,6 @@ import io.nats.client.Options;
 import io.sdr.MainVerticle;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -45,12 +44,17 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import io.sdr.testing.RepoPaths;
+import static io.sdr.testing.Await.eventually;
+import io.sdr.testing.Await;
+import static io.sdr.testing.Await.await;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
  * Shared pieces of the telemetry tests and the relay benchmark: the server's configuration
@@ -60,7 +64,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * bounded by {@link #PATIENCE}.
  */
 public final class NatsTestKit {
-    public static final Duration PATIENCE = Duration.ofSeconds(30);
     public static final int HEADER_LENGTH = 32;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -110,30 +113,6 @@ public final class NatsTestKit {
                 // undeployed with its parent already, or failed: closing Vert.x cleans up the rest
             }
         }
-    }
-
-    public static <T> T await(final Future<T> future) {
-        try {
-            return future.toCompletionStage().toCompletableFuture().get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (final java.util.concurrent.ExecutionException e) {
-            throw new AssertionError("failed: " + e.getCause(), e.getCause());
-        } catch (final Exception e) {
-            throw new AssertionError("no outcome within " + PATIENCE + ": " + e, e);
-        }
-    }
-
-    public static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(20_000_000L);
-        }
-    }
-
-    static Path repoRoot() {
-        return NatsServerProcess.repoRoot();
     }
 
     // ---- HTTP probes --------------------------------------------------------------------------
@@ -394,7 +373,7 @@ public final class NatsTestKit {
         }
 
         public void sendText(final String text) {
-            await(socket.writeTextMessage(text));
+            Await.await(socket.writeTextMessage(text));
         }
 
         public synchronized List<TelemetryMessage> telemetry() {
@@ -441,9 +420,6 @@ public final class NatsTestKit {
             eventually(name + " received frame_seq " + frameSeq + " (last " + lastSeq() + ")", () -> lastSeq() >= frameSeq);
         }
 
-        private static <T> T await(final Future<T> f) {
-            return NatsTestKit.await(f);
-        }
     }
 
     // ---- raw rate-limited WebSocket reader ----------------------------------------------------
@@ -757,7 +733,7 @@ public final class NatsTestKit {
             final List<String> command = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString()));
             command.addAll(List.of(args));
-            final Path logs = NatsServerProcess.moduleDir().resolve("target").resolve("process-logs");
+            final Path logs = RepoPaths.moduleDir().resolve("target").resolve("process-logs");
             Files.createDirectories(logs);
             log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
             final ProcessBuilder builder = new ProcessBuilder(command).directory(repoRoot().toFile()).redirectErrorStream(true);

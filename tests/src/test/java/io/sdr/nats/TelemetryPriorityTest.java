@@ -26,6 +26,9 @@ import java.util.List;
 import static io.sdr.nats.NatsTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Telemetry and video share each client's socket without starving each other: a client whose
@@ -81,7 +84,7 @@ class TelemetryPriorityTest {
 
     @Test
     void shouldDeliverTelemetryAheadOfBackloggedVideo(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         final JsonObject conf = conf(dir.resolve("frames"), port, nats.url());
         // A stream without video for the reference client below.
         conf.getJsonObject("streams").put("aux", new JsonObject().put("path", dir.resolve("aux").toString()));
@@ -164,7 +167,7 @@ class TelemetryPriorityTest {
 
     @Test
     void shouldKeepVideoFlowingInOrderDuringTelemetryFloodAndDropWhatStuckClientCannotTake(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         final JsonObject conf = conf(dir.resolve("frames"), port, nats.url());
         // A second stream without a writer: the stuck client watches it, so its video does not count here.
         conf.getJsonObject("streams").put("aux", new JsonObject().put("path", dir.resolve("aux").toString()));

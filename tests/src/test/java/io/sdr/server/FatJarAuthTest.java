@@ -29,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * Authentication as a user deploys it: the shipped jar and conf with SDR_AUTH_* set, a secret and a

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static io.sdr.server.ServerTestKit.fatJar;
-import static io.sdr.server.ServerTestKit.freePort;
+import static io.sdr.testing.Ports.freePort;
 import static io.sdr.server.ServerTestKit.startServer;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sdr.testing.Ports.freePort;
 
 /**
  * The fat jar as it is shipped ({@code java -jar sdr-transport.jar}), fed by the Python writer

@@ -11,8 +11,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,13 +27,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * Runs the built fat jar and the Python ring writer as real processes, with their output captured
@@ -43,7 +43,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * wait is bounded by {@link #PATIENCE}; nothing asserts on how long something took.
  */
 final class ServerTestKit {
-    static final Duration PATIENCE = Duration.ofSeconds(30);
     static final int HEADER_LENGTH = 32;
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -52,15 +51,6 @@ final class ServerTestKit {
     }
 
     // ---- locations ----------------------------------------------------------------------------
-
-    /** This module's directory (surefire runs in it and sets {@code basedir}). */
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
-    }
-
-    static Path repoRoot() {
-        return moduleDir().getParent();
-    }
 
     /** The fat jar the verticles module builds; fails with what to do when it is missing. */
     static Path fatJar() {
@@ -85,24 +75,6 @@ final class ServerTestKit {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
-
-    static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(50_000_000L);
         }
     }
 

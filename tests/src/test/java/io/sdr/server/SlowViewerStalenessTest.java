@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.sdr.server.ServerTestKit.awaitServing;
-import static io.sdr.server.ServerTestKit.freePort;
+import static io.sdr.testing.Ports.freePort;
 import static io.sdr.server.ServerTestKit.startServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
