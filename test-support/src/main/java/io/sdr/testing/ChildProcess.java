@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -79,16 +78,6 @@ public final class ChildProcess implements AutoCloseable {
         return new ChildProcess(name, command, env, workDir);
     }
 
-    /** {@code java [jvmArgs] -cp <this JVM's class path> mainClass args}: a test class run as its own process. */
-    public static ChildProcess java(final String name, final List<String> jvmArgs, final Class<?> mainClass,
-                                    final String... args) throws IOException {
-        final List<String> command = new ArrayList<>();
-        command.add(javaExecutable());
-        command.addAll(jvmArgs);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
-        command.addAll(List.of(args));
-        return start(name, command, Map.of());
-    }
 
     /** The {@code java} of the JVM running the tests. */
     public static String javaExecutable() {

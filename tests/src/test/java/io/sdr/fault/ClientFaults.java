@@ -1,6 +1,7 @@
 package io.sdr.fault;
 
-import io.sdr.nats.NatsTestKit;
+import io.sdr.testing.WireViewer;
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -54,7 +55,7 @@ final class ClientFaults {
 
     void run() throws Exception {
         final Path ring = dir.resolve("frames");
-        try (ChildProcess writer = ChildProcess.java("client-group-writer", FaultKit.ringWriterCommand(
+        try (ChildProcess writer = FaultKit.start("client-group-writer", FaultKit.ringWriterCommand(
             "--layout", "v2", "--path", ring.toString(), "--slot-count", "64", "--slot-size", "32768", "--fps", Integer.toString(FPS),
             "--size", Integer.toString(SIZE), "--gop", Integer.toString(GOP), "--frames", "0",
             "--frame-id-base", Long.toString(FaultKit.GENERATION)))) {
@@ -72,7 +73,7 @@ final class ClientFaults {
                 .put("maxClientMessageBytes", MAX_CLIENT_MESSAGE_BYTES);
             group = FaultGroup.start("clients", conf, port, summary);
             try {
-                final WebSocketClient client = NatsTestKit.wsClient(vertx, 0);
+                final WebSocketClient client = WireViewer.wsClient(vertx, 0);
                 for (int i = 0; i < HEALTHY; i++) {
                     group.viewers.add(CheckedViewer.connect(client, port, "healthy-" + i));
                 }
@@ -90,7 +91,6 @@ final class ClientFaults {
             }
         }
     }
-
 
     // ---- accounting -----------------------------------------------------------------------------
 

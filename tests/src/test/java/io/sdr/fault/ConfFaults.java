@@ -1,5 +1,6 @@
 package io.sdr.fault;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;

@@ -1,5 +1,8 @@
 package io.sdr.fault;
 
+import io.sdr.testing.Http;
+import io.sdr.testing.RepoPaths;
+import io.sdr.testing.ChildProcess;
 import io.sdr.nats.NatsServerProcess;
 import io.sdr.nats.NatsTestKit;
 import io.sdr.ring.RingV2Descriptor;
@@ -117,12 +120,17 @@ final class FaultKit {
         return serverJar;
     }
 
+    /** A writer or other helper process, started in this module's directory with no SDR_* variables. */
+    static ChildProcess start(final String name, final List<String> command) throws IOException {
+        return ChildProcess.start(name, command, Map.of(), RepoPaths.moduleDir());
+    }
+
     /** {@code java -Xmx256m -jar sdr-transport.jar ARGS} (the private copy), no SDR_* variables but {@code env}. */
     static ChildProcess startServer(final String name, final Map<String, String> env, final String... args) throws IOException {
         final List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx256m", "-jar", serverJar().toString()));
         command.addAll(List.of(args));
-        return new ChildProcess(name, command, env);
+        return ChildProcess.start(name, command, env, RepoPaths.moduleDir());
     }
 
     /** Waits until the server answers /health with any status; fails with its output if it exits. */
@@ -135,7 +143,7 @@ final class FaultKit {
                 return false;
             }
             try {
-                return NatsTestKit.get(port, "/health").status() > 0;
+                return Http.get(port, "/health").status() > 0;
             } catch (final AssertionError notYet) {
                 return false;
             }

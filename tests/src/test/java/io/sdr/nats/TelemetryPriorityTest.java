@@ -1,11 +1,12 @@
 package io.sdr.nats;
 
+import io.sdr.testing.SlowReader;
+import io.sdr.testing.WireMessages;
+import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
 import io.sdr.metrics.Metrics;
-import io.sdr.nats.NatsTestKit.Feeder;
-import io.sdr.nats.NatsTestKit.SlowReader;
-import io.sdr.nats.NatsTestKit.VideoMessage;
-import io.sdr.nats.NatsTestKit.Viewer;
+import io.sdr.nats.Feeder;
+import io.sdr.testing.WireMessages.VideoMessage;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -102,7 +103,7 @@ class TelemetryPriorityTest {
             publisher = connect(nats.url());
             // The reference: a client without video, on its own event loops. When it has a probe,
             // the server has written the probe to every client's socket (give or take its own reading).
-            final Viewer reference = Viewer.connect(wsClient(clientVertx, 0), port, "/stream/ws?stream=aux", "reference");
+            final WireViewer reference = WireViewer.connect(WireViewer.wsClient(clientVertx, 0), port, "/stream/ws?stream=aux", "reference");
             feeder.start();
             try (SlowReader slow = new SlowReader(port, "/stream/ws", 32 * 1024, readRate)) {
                 // The backlog is real: the client lagged (its queue reached the budget) at least once.
@@ -189,7 +190,7 @@ class TelemetryPriorityTest {
             feeder.start();
             // The healthy viewer runs on its own Vert.x (its own event loops), like a browser on
             // another machine: it must not share the event loop it is measuring.
-            final Viewer healthy = Viewer.connect(wsClient(clientVertx, 0), port, "healthy");
+            final WireViewer healthy = WireViewer.connect(WireViewer.wsClient(clientVertx, 0), port, "healthy");
             healthy.awaitSeq(feeder.written() + 30);
             try (SlowReader stuck = new SlowReader(port, "/stream/ws?stream=aux", 8 * 1024, 0)) {
                 eventually("both clients joined", () -> health(port).getInteger("clients") == 2);
@@ -213,7 +214,7 @@ class TelemetryPriorityTest {
                 healthy.awaitSeq(last);
 
                 final var publishToWritten = Metrics.registry(vertx).find("sdr.ws.publish.to.written").tag("stream", "main").timer();
-                final List<VideoMessage> video = healthy.video();
+                final List<WireMessages.VideoMessage> video = healthy.video();
                 assertTrue(video.get(0).keyframe(), "first frame is a keyframe");
                 for (int i = 1; i < video.size(); i++) {
                     assertEquals(video.get(i - 1).frameSeq() + 1, video.get(i).frameSeq(),
