@@ -322,9 +322,15 @@ async function tiersScenario(page, context, scenario, report) {
       return s.connections > before.connections && s.tier && s.tier.label === label && s.width === pin.width
         && s.decoded >= before.decoded + minFrames ? s : null;
     }, 30000) || await snapshot(page);
+    // The overlay is redrawn on a timer (every 250 ms, later on a busy machine): give it a few
+    // seconds to show the new tier, then report what it shows.
+    const overlayText = () => page.evaluate(() => document.getElementById('overlay').textContent);
+    const overlay = await until(async () => {
+      const text = await overlayText();
+      return text.includes(`tier ${label}`) ? text : null;
+    }, 5000) || await overlayText();
     report.pins.push({ label: pin.label, before, after, url: page.url(),
-      shown: await page.evaluate(() => document.getElementById('tier-state').textContent),
-      overlay: await page.evaluate(() => document.getElementById('overlay').textContent) });
+      shown: await page.evaluate(() => document.getElementById('tier-state').textContent), overlay });
   }
   if (spec.throttle) {
     const cdp = await context.newCDPSession(page);

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static io.sdr.ws.WebSocketVerticleTestKit.conf;
-import static io.sdr.ws.WebSocketVerticleTestKit.freePort;
+import static io.sdr.testing.Ports.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

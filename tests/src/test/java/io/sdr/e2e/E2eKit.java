@@ -9,7 +9,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,11 +24,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * Real processes for the deployment and browser tests: the fat jar, nats-server, Caddy and node,
@@ -37,7 +37,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * stopped by their own PID. Every wait is bounded.
  */
 final class E2eKit {
-    static final Duration PATIENCE = Duration.ofSeconds(30);
     static final String CHROMIUM = "/usr/bin/chromium";
     static final String NATS_SERVER = "/usr/sbin/nats-server";
 
@@ -50,25 +49,13 @@ final class E2eKit {
 
     // ---- locations and tools ------------------------------------------------------------------
 
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
-    }
-
-    static Path repoRoot() {
-        return moduleDir().getParent();
-    }
-
     /** Where screenshots and the browser's reports are kept: tests/target/e2e. */
     static Path artefacts() throws IOException {
         return Files.createDirectories(moduleDir().resolve("target").resolve("e2e"));
     }
 
     static Path fatJar() {
-        final Path jar = repoRoot().resolve("verticles/target/sdr-transport.jar");
-        if (!Files.isRegularFile(jar)) {
-            fail("fat jar not found: " + jar + " -- build it first (mvn -B -q install -DskipTests)");
-        }
-        return jar;
+        return io.sdr.testing.FatJar.path();
     }
 
     /** The path of {@code command} on PATH (or the absolute path itself), failing with how to install it. */
@@ -87,29 +74,6 @@ final class E2eKit {
         }
         return fail(command + " not found: install it with scripts/ensure-tools.sh " + command.replaceAll(".*/", "")
             + ":" + debianPackage + " (scripts/test-all.sh does)");
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
-
-    static void eventually(final String what, final BooleanSupplier condition) {
-        eventually(() -> what, condition);
-    }
-
-    /** As above; {@code what} is asked for only on failure, so it can describe the last state seen. */
-    static void eventually(final java.util.function.Supplier<String> what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what.get());
-            }
-            LockSupport.parkNanos(100_000_000L);
-        }
     }
 
     // ---- short commands -----------------------------------------------------------------------

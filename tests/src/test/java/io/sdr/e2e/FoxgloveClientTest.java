@@ -25,10 +25,10 @@ import java.util.UUID;
 
 import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.PeriodicPublisher;
-import static io.sdr.e2e.E2eKit.eventually;
-import static io.sdr.e2e.E2eKit.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Ports.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
-import static io.sdr.e2e.E2eKit.repoRoot;
+import static io.sdr.testing.RepoPaths.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
 import static io.sdr.e2e.E2eKit.startNats;
 import static io.sdr.e2e.E2eKit.startServer;

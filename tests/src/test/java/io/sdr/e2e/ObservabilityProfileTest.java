@@ -26,11 +26,11 @@ import java.util.regex.Pattern;
 
 import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.Result;
-import static io.sdr.e2e.E2eKit.eventually;
-import static io.sdr.e2e.E2eKit.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Ports.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
 import static io.sdr.e2e.E2eKit.getText;
-import static io.sdr.e2e.E2eKit.repoRoot;
+import static io.sdr.testing.RepoPaths.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
 import static io.sdr.e2e.E2eKit.run;
 import static io.sdr.e2e.E2eKit.startNats;

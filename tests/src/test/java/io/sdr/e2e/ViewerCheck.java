@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import static io.sdr.e2e.E2eKit.CHROMIUM;
 import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.artefacts;
-import static io.sdr.e2e.E2eKit.repoRoot;
+import static io.sdr.testing.RepoPaths.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -20,11 +20,11 @@ import java.util.concurrent.locks.LockSupport;
 
 import static io.sdr.e2e.E2eKit.CHROMIUM;
 import static io.sdr.e2e.E2eKit.Child;
-import static io.sdr.e2e.E2eKit.eventually;
-import static io.sdr.e2e.E2eKit.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Ports.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
 import static io.sdr.e2e.E2eKit.getText;
-import static io.sdr.e2e.E2eKit.repoRoot;
+import static io.sdr.testing.RepoPaths.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
 import static io.sdr.e2e.E2eKit.startServer;
 import static io.sdr.e2e.ViewerCheck.assertPageHealthy;

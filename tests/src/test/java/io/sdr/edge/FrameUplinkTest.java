@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static io.sdr.nats.NatsTestKit.eventually;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * The origin's uplink against a real nats-server (conf/nats.conf: max_payload 8 MB): what an edge

@@ -27,6 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.await;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * The embedded default end to end: conf/conf.json as shipped (test pattern -> encoder -> ring ->

@@ -1,12 +1,9 @@
 package io.sdr.encode;
 
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,15 +11,15 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import io.sdr.testing.Await;
 
 /**
  * Shared pieces of the encoder's end-to-end tests: the repository, child processes stopped by PID,
@@ -34,23 +31,6 @@ final class EncoderTestKit {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private EncoderTestKit() {
-    }
-
-    /** The repository root: the first directory up from the working dir whose pom lists shm-worker. */
-    static Path repoRoot() {
-        Path dir = Paths.get("").toAbsolutePath();
-        while (dir != null) {
-            final Path pom = dir.resolve("pom.xml");
-            try {
-                if (Files.isRegularFile(pom) && Files.readString(pom).contains("<module>shm-worker</module>")) {
-                    return dir;
-                }
-            } catch (final IOException ignored) {
-                // keep walking up
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("repository root not found above " + Paths.get("").toAbsolutePath());
     }
 
     static boolean commandWorks(final String... command) {
@@ -74,32 +54,8 @@ final class EncoderTestKit {
         return Files.isRegularFile(repoRoot().resolve("shm-worker/python/sdr_ring/raw.py")) && commandWorks("python3", "--version");
     }
 
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
-
     static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(20_000_000L);
-        }
-    }
-
-    static <T> T await(final Future<T> future) {
-        try {
-            return future.toCompletionStage().toCompletableFuture().get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (final java.util.concurrent.ExecutionException e) {
-            throw new AssertionError("failed: " + e.getCause(), e.getCause());
-        } catch (final Exception e) {
-            throw new AssertionError("no outcome within " + PATIENCE + ": " + e, e);
-        }
+        Await.eventually(PATIENCE, what, condition);
     }
 
     /** GET http://127.0.0.1:port/path; the body, or null when the server does not answer (yet). */

@@ -16,6 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
  * The fat jar as a user runs it: its shaded FFmpeg natives load, {@code encoders} reports and exits

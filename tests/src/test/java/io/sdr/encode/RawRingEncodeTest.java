@@ -23,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
  * The simulator's path: raw pictures written by the Python package ({@code RingWriter.write_raw},

@@ -1,6 +1,5 @@
 package io.sdr.fault;
 
-import io.sdr.nats.NatsTestKit;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -15,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
+import io.sdr.testing.Await;
 
 /**
  * A healthy WebSocket viewer of /stream/ws that checks every video message as it arrives: the
@@ -62,7 +62,7 @@ final class CheckedViewer {
                 }
             });
             try {
-                return viewer.get(NatsTestKit.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+                return viewer.get(Await.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (final Exception e) {
                 // Vert.x can lose a handshake when video follows the 101 at once (netty/netty#2173):
                 // the same retry as the kits' viewers.

@@ -1,6 +1,7 @@
 package io.sdr.fault;
 
-import io.sdr.nats.NatsTestKit;
+import io.sdr.testing.WireViewer;
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Await;
+import io.sdr.testing.Ports;
 
 /**
  * Faults of the clients, against one fat-jar process fed by a steady ring writer: 10% of the
@@ -52,12 +55,12 @@ final class ClientFaults {
 
     void run() throws Exception {
         final Path ring = dir.resolve("frames");
-        try (ChildProcess writer = ChildProcess.java("client-group-writer", FaultKit.ringWriterCommand(
+        try (ChildProcess writer = FaultKit.start("client-group-writer", FaultKit.ringWriterCommand(
             "--layout", "v2", "--path", ring.toString(), "--slot-count", "64", "--slot-size", "32768", "--fps", Integer.toString(FPS),
             "--size", Integer.toString(SIZE), "--gop", Integer.toString(GOP), "--frames", "0",
             "--frame-id-base", Long.toString(FaultKit.GENERATION)))) {
-            writer.awaitLine("ready ", NatsTestKit.PATIENCE);
-            final int port = FaultKit.freePort();
+            writer.awaitLine("ready ", Await.PATIENCE);
+            final int port = Ports.freePort();
             final JsonObject conf = FaultGroup.conf(ring, port, "nats://127.0.0.1:4222");
             conf.put("nats", new JsonObject().put("enabled", false));
             conf.getJsonObject("websocket")
@@ -70,12 +73,12 @@ final class ClientFaults {
                 .put("maxClientMessageBytes", MAX_CLIENT_MESSAGE_BYTES);
             group = FaultGroup.start("clients", conf, port, summary);
             try {
-                final WebSocketClient client = NatsTestKit.wsClient(vertx, 0);
+                final WebSocketClient client = WireViewer.wsClient(vertx, 0);
                 for (int i = 0; i < HEALTHY; i++) {
                     group.viewers.add(CheckedViewer.connect(client, port, "healthy-" + i));
                 }
                 final long first = group.viewers.stream().mapToLong(v -> v.lastSeq(1)).max().orElse(0);
-                group.awaitViewers(NatsTestKit.PATIENCE, 1, first + GOP);
+                group.awaitViewers(Await.PATIENCE, 1, first + GOP);
                 group.assertSurvived();
 
                 group.fault("10% of clients stalled", this::stalled);
@@ -88,7 +91,6 @@ final class ClientFaults {
             }
         }
     }
-
 
     // ---- accounting -----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 package io.sdr.fault;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
 
 /**
  * Malformed configuration values: the fat jar started with each must exit non-zero within
@@ -71,14 +73,14 @@ final class ConfFaults {
     }
 
     private void startAndExpectExit(final BadConf bad, final FaultSummary.Row row) throws Exception {
-        final int port = FaultKit.freePort();
+        final int port = Ports.freePort();
         final String confArg;
         if (bad.rawFile() != null) {
             final Path file = dir.resolve("bad-" + port + ".json");
             Files.writeString(file, bad.rawFile());
             confArg = file.toString();
         } else {
-            final JsonObject conf = FaultGroup.conf(dir.resolve("frames"), port, "nats://127.0.0.1:" + FaultKit.freePort());
+            final JsonObject conf = FaultGroup.conf(dir.resolve("frames"), port, "nats://127.0.0.1:" + Ports.freePort());
             bad.edit().accept(conf);
             confArg = conf.encode();
         }

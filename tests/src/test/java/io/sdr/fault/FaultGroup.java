@@ -1,5 +1,7 @@
 package io.sdr.fault;
 
+import io.sdr.testing.Http;
+import io.sdr.testing.ChildProcess;
 import io.sdr.nats.NatsTestKit;
 import io.vertx.core.json.JsonObject;
 
@@ -80,13 +82,13 @@ final class FaultGroup implements AutoCloseable {
 
     /** The Prometheus scrape; fails unless it answers 200 (one bad meter makes Micrometer fail the whole scrape). */
     String metrics() {
-        final NatsTestKit.HttpResult scrape = NatsTestKit.get(port, "/metrics");
+        final Http.Result scrape = Http.get(port, "/metrics");
         assertEquals(200, scrape.status(), "/metrics answers: " + scrape.body());
         return scrape.body();
     }
 
     JsonObject health() {
-        return NatsTestKit.get(port, "/health").json();
+        return Http.get(port, "/health").json();
     }
 
     /** Runs one fault; records it in the summary whether or not it was survived. */
@@ -121,7 +123,7 @@ final class FaultGroup implements AutoCloseable {
      */
     void assertSurvived() {
         assertTrue(server.process.isAlive(), "server process alive");
-        final NatsTestKit.HttpResult health = NatsTestKit.get(port, "/health");
+        final Http.Result health = Http.get(port, "/health");
         assertTrue(health.status() == 200 || health.status() == 503, "/health answers: " + health.status() + " " + health.body());
         final long rss = FaultKit.rssBytes(pid());
         assertTrue(rss > 0 && rss < RSS_LIMIT_BYTES, "server RSS " + (rss >> 20) + " MB < " + (RSS_LIMIT_BYTES >> 20) + " MB");

@@ -1,5 +1,8 @@
 package io.sdr.fault;
 
+import io.sdr.testing.Http;
+import io.sdr.testing.RepoPaths;
+import io.sdr.testing.ChildProcess;
 import io.sdr.nats.NatsServerProcess;
 import io.sdr.nats.NatsTestKit;
 import io.sdr.ring.RingV2Descriptor;
@@ -9,7 +12,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +31,8 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import io.sdr.testing.Await;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * What the fault scenarios share beyond the existing kits ({@link NatsTestKit} for HTTP, Prometheus
@@ -43,11 +47,6 @@ final class FaultKit {
     static final String AGRONA_EXPORTS = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
 
     private FaultKit() {
-    }
-
-    /** The tests module (surefire runs in it and sets basedir). */
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
     }
 
     // ---- waits --------------------------------------------------------------------------------
@@ -121,17 +120,22 @@ final class FaultKit {
         return serverJar;
     }
 
+    /** A writer or other helper process, started in this module's directory with no SDR_* variables. */
+    static ChildProcess start(final String name, final List<String> command) throws IOException {
+        return ChildProcess.start(name, command, Map.of(), RepoPaths.moduleDir());
+    }
+
     /** {@code java -Xmx256m -jar sdr-transport.jar ARGS} (the private copy), no SDR_* variables but {@code env}. */
     static ChildProcess startServer(final String name, final Map<String, String> env, final String... args) throws IOException {
         final List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx256m", "-jar", serverJar().toString()));
         command.addAll(List.of(args));
-        return new ChildProcess(name, command, env);
+        return ChildProcess.start(name, command, env, RepoPaths.moduleDir());
     }
 
     /** Waits until the server answers /health with any status; fails with its output if it exits. */
     static void awaitServing(final ChildProcess server, final int port) {
-        within(NatsTestKit.PATIENCE, "server answers /health on port " + port, () -> {
+        within(Await.PATIENCE, "server answers /health on port " + port, () -> {
             if (!server.process.isAlive()) {
                 fail(server.name + " exited with " + server.process.exitValue() + ":\n" + server.tail());
             }
@@ -139,7 +143,7 @@ final class FaultKit {
                 return false;
             }
             try {
-                return NatsTestKit.get(port, "/health").status() > 0;
+                return Http.get(port, "/health").status() > 0;
             } catch (final AssertionError notYet) {
                 return false;
             }
@@ -270,14 +274,6 @@ final class FaultKit {
             }
         }
         return childClassPath;
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
     }
 
     /** Whether something accepts TCP connections on 127.0.0.1:{@code port}. */

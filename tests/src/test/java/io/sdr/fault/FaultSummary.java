@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import io.sdr.testing.RepoPaths;
 
 /**
  * One row per fault tried, printed as a table at the end of the suite (Maven log) and written to
@@ -75,7 +76,7 @@ final class FaultSummary {
     Path publish() {
         final String table = table();
         System.out.println("\n==== fault-injection summary (frames summed over the healthy viewers) ====\n" + table);
-        final Path file = FaultKit.moduleDir().resolve("target").resolve("fault-summary.txt");
+        final Path file = RepoPaths.moduleDir().resolve("target").resolve("fault-summary.txt");
         try {
             Files.createDirectories(file.getParent());
             Files.writeString(file, table, StandardCharsets.UTF_8);

@@ -1,5 +1,7 @@
 package io.sdr.fault;
 
+import io.sdr.testing.WireViewer;
+import io.sdr.testing.ChildProcess;
 import io.nats.client.Connection;
 import io.sdr.nats.NatsServerProcess;
 import io.sdr.nats.NatsTestKit;
@@ -17,6 +19,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Await;
+import io.sdr.testing.Ports;
 
 /**
  * Faults of what feeds the server, against one fat-jar process: the ring writer SIGKILLed
@@ -64,13 +68,13 @@ final class SourceFaults {
         nats = NatsServerProcess.startOnFreePort();
         try {
             writer = startTearableWriter();
-            final int port = FaultKit.freePort();
+            final int port = Ports.freePort();
             group = FaultGroup.start("source", FaultGroup.conf(ring, port, nats.url()), port, summary);
-            final WebSocketClient client = NatsTestKit.wsClient(vertx, 0);
+            final WebSocketClient client = WireViewer.wsClient(vertx, 0);
             for (int i = 0; i < VIEWERS; i++) {
                 group.viewers.add(CheckedViewer.connect(client, port, "viewer-" + i));
             }
-            group.awaitViewers(NatsTestKit.PATIENCE, generation, 2 * GOP);
+            group.awaitViewers(Await.PATIENCE, generation, 2 * GOP);
             group.assertSurvived();
 
             group.fault("writer SIGKILL mid-frame + restart", this::killMidFrame);
@@ -96,22 +100,22 @@ final class SourceFaults {
 
     private ChildProcess startTearableWriter() throws Exception {
         generation++;
-        final ChildProcess child = ChildProcess.java("tear-writer-g" + generation, FaultKit.javaCommand(FaultWriterProcess.class,
+        final ChildProcess child = FaultKit.start("tear-writer-g" + generation, FaultKit.javaCommand(FaultWriterProcess.class,
             "tear", "--path", ring.toString(), "--slot-count", Integer.toString(SLOTS), "--slot-size", Integer.toString(SLOT_SIZE),
             "--fps", Integer.toString(FPS), "--size", Integer.toString(SIZE), "--gop", Integer.toString(GOP),
             "--generation", Long.toString(generation)));
-        child.awaitLine("ready ", NatsTestKit.PATIENCE);
+        child.awaitLine("ready ", Await.PATIENCE);
         return child;
     }
 
     /** A new generation from RingWriterProcess (a new file, atomically renamed over the path: a new inode). */
     private ChildProcess startWriter(final int slots, final int slotSize) throws Exception {
         generation++;
-        final ChildProcess child = ChildProcess.java("writer-g" + generation, FaultKit.ringWriterCommand(
+        final ChildProcess child = FaultKit.start("writer-g" + generation, FaultKit.ringWriterCommand(
             "--layout", "v2", "--path", ring.toString(), "--slot-count", Integer.toString(slots),
             "--slot-size", Integer.toString(slotSize), "--fps", Integer.toString(FPS), "--size", Integer.toString(SIZE),
             "--gop", Integer.toString(GOP), "--frames", "0", "--frame-id-base", Long.toString(generation * FaultKit.GENERATION)));
-        child.awaitLine("ready ", NatsTestKit.PATIENCE);
+        child.awaitLine("ready ", Await.PATIENCE);
         return child;
     }
 
@@ -266,7 +270,7 @@ final class SourceFaults {
         final long oldLast = stopWriter();
         FaultKit.within(Duration.ofSeconds(5), "server published up to the last frame " + oldLast,
             () -> group.health().getLong("shm_seq", 0L) >= oldLast);
-        try (ChildProcess garbage = ChildProcess.java("garbage-writer", FaultKit.javaCommand(FaultWriterProcess.class,
+        try (ChildProcess garbage = FaultKit.start("garbage-writer", FaultKit.javaCommand(FaultWriterProcess.class,
             "garbage", "--path", ring.toString(), "--duration-ms", "2500", "--seed", Long.toString(System.nanoTime())))) {
             garbage.awaitLine("garbage writes=", Duration.ofSeconds(30));
         }

@@ -1,8 +1,11 @@
 package io.sdr.nats;
 
-import io.sdr.nats.NatsTestKit.ServerProcess;
-import io.sdr.nats.NatsTestKit.TelemetryMessage;
-import io.sdr.nats.NatsTestKit.Viewer;
+import io.sdr.testing.ChildProcess;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.Http;
+import io.sdr.testing.WireMessages;
+import io.sdr.testing.WireViewer;
+import io.sdr.testing.WireMessages.TelemetryMessage;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,16 +27,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
-import static io.sdr.nats.NatsTestKit.eventually;
-import static io.sdr.nats.NatsTestKit.get;
+import static io.sdr.testing.Await.eventually;
 import static io.sdr.nats.NatsTestKit.health;
 import static io.sdr.nats.NatsTestKit.metric;
-import static io.sdr.nats.NatsTestKit.wsClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import io.sdr.testing.RepoPaths;
 
 /**
  * What a newcomer sees on the first run: the fat jar on the shipped conf/conf.json, as
@@ -52,19 +55,19 @@ class FirstRunTest {
     @TempDir
     Path dir;
 
-    private ServerProcess shippedConf(final String name, final int port, final int bridgePort, final Map<String, String> extra)
+    private ChildProcess shippedConf(final String name, final int port, final int bridgePort, final Map<String, String> extra)
         throws Exception {
         final Map<String, String> env = new java.util.HashMap<>(Map.of(
             "SDR_SHM_PATH", dir.resolve("frames").toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port,
             "SDR_BRIDGE_ADDR", "127.0.0.1:" + bridgePort));
         env.putAll(extra);
-        final ServerProcess server = new ServerProcess(name, env, "-conf", "conf/conf.json");
-        server.awaitServing(port);
+        final ChildProcess server = FatJar.start(name, env, "-conf", "conf/conf.json");
+        Http.awaitServing(server, port);
         return server;
     }
 
-    private static List<String> natsLines(final ServerProcess server) {
+    private static List<String> natsLines(final ChildProcess server) {
         final List<String> lines = new ArrayList<>();
         final var m = NATS_LINE.matcher(server.output());
         while (m.find()) {
@@ -79,24 +82,24 @@ class FirstRunTest {
 
     @Test
     void shouldRunQuietAndHealthyWithoutNatsAndShowDemoTelemetryToClientsAndBusTail(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int bridgePort = NatsServerProcess.freePort();
-        try (ServerProcess server = shippedConf("first-run", port, bridgePort, Map.of())) {
+        final int port = Ports.freePort();
+        final int bridgePort = Ports.freePort();
+        try (ChildProcess server = shippedConf("first-run", port, bridgePort, Map.of())) {
             eventually("the test pattern streams", () -> health(port).getLong("shm_seq", 0L) > 10);
-            final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
-            final TelemetryMessage first = viewer.await("telemetry.demo.box", t -> t.subject().equals("telemetry.demo.box"));
+            final WireViewer viewer = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "viewer");
+            final WireMessages.TelemetryMessage first = viewer.await("telemetry.demo.box", t -> t.subject().equals("telemetry.demo.box"));
 
             // The rate, over 4 s of messages: 20 Hz configured, 10-30 Hz promised.
             sleepMs(4000);
-            final List<TelemetryMessage> boxes = viewer.telemetry().stream()
+            final List<WireMessages.TelemetryMessage> boxes = viewer.telemetry().stream()
                 .filter(t -> t.subject().equals("telemetry.demo.box") && t.receivedNs() >= first.receivedNs()).toList();
-            final TelemetryMessage last = boxes.get(boxes.size() - 1);
+            final WireMessages.TelemetryMessage last = boxes.get(boxes.size() - 1);
             final double hz = (boxes.size() - 1) / ((last.receivedNs() - first.receivedNs()) / 1e9);
             System.out.printf(Locale.ROOT, "%ndemo telemetry: %d box messages, %.1f Hz%n", boxes.size(), hz);
             assertTrue(hz >= 10 && hz <= 30, "telemetry.demo.box at " + hz + " Hz");
             long previousFrame = 0;
             final java.util.Set<Integer> positions = new java.util.HashSet<>();
-            for (final TelemetryMessage m : boxes) {
+            for (final WireMessages.TelemetryMessage m : boxes) {
                 final JsonObject box = new JsonObject(m.text());
                 assertTrue(box.getLong("frame") > previousFrame, "frame numbers rise: " + m.text());
                 previousFrame = box.getLong("frame");
@@ -104,9 +107,9 @@ class FirstRunTest {
                 assertEquals(240, Math.abs(box.getInteger("vx")), "8 px a frame at 30 fps: " + m.text());
             }
             assertTrue(positions.size() > boxes.size() / 2, "the box moves: " + positions.size() + " positions in " + boxes.size());
-            final TelemetryMessage wave = viewer.await("telemetry.demo.wave", t -> t.subject().equals("telemetry.demo.wave"));
+            final WireMessages.TelemetryMessage wave = viewer.await("telemetry.demo.wave", t -> t.subject().equals("telemetry.demo.wave"));
             assertNotNull(new JsonObject(wave.text()).getDouble("sin"), wave.text());
-            final TelemetryMessage clock = viewer.await("telemetry.demo.clock", t -> t.subject().equals("telemetry.demo.clock"));
+            final WireMessages.TelemetryMessage clock = viewer.await("telemetry.demo.clock", t -> t.subject().equals("telemetry.demo.clock"));
             final long utcMs = new JsonObject(clock.text()).getLong("utc_ms");
             assertTrue(Math.abs(System.currentTimeMillis() - utcMs) < 60_000, "the clock is wall-clock time: " + clock.text());
             assertEquals(List.of(), viewer.problems());
@@ -128,7 +131,7 @@ class FirstRunTest {
     }
 
     private static String runBusTail(final int bridgePort) throws Exception {
-        final Path jar = NatsServerProcess.repoRoot().resolve("verticles/target/sdr-transport.jar");
+        final Path jar = RepoPaths.repoRoot().resolve("verticles/target/sdr-transport.jar");
         final Process tail = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
             jar.toString(), "bus", "tail", "telemetry", "--count", "5", "--port", String.valueOf(bridgePort), "--timeout", "20000")
             .redirectErrorStream(true).start();
@@ -146,15 +149,15 @@ class FirstRunTest {
 
     @Test
     void shouldLogAnAbsentNatsOnceItsArrivalOnceItsLossOnceAndStayOkWhenNotRequired() throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int natsPort = NatsServerProcess.freePort();
-        try (ServerProcess server = shippedConf("nats-away", port, NatsServerProcess.freePort(),
+        final int port = Ports.freePort();
+        final int natsPort = Ports.freePort();
+        try (ChildProcess server = shippedConf("nats-away", port, Ports.freePort(),
                  Map.of("SDR_NATS_URL", "nats://127.0.0.1:" + natsPort));
              NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
             eventually("the test pattern streams", () -> health(port).getLong("shm_seq", 0L) > 10);
             // 12 s without NATS: ~7 attempts (0.5 s doubling to 4 s), each reported by jnats 2-3 times.
             eventually("12 s of uptime", () -> health(port).getLong("uptime_s") >= 12);
-            final JsonObject away = get(port, "/health").json();
+            final JsonObject away = Http.get(port, "/health").json();
             assertEquals("ok", away.getString("status"), "NATS is not required: " + away.encodePrettily());
             final JsonObject natsHealth = away.getJsonObject("nats");
             assertEquals("disconnected", natsHealth.getString("status"), away.encode());
@@ -174,7 +177,7 @@ class FirstRunTest {
             final long connectMs = (System.nanoTime() - startedNs) / 1_000_000;
             System.out.printf("%nconnected %d ms after nats-server started (backoff capped at 4 s)%n", connectMs);
             assertTrue(connectMs < 8_000, "the backoff is capped: connected after " + connectMs + " ms");
-            assertTrue(get(port, "/health").json().getJsonArray("checks")
+            assertTrue(Http.get(port, "/health").json().getJsonArray("checks")
                 .contains(new JsonObject().put("id", "nats").put("status", "UP").put("required", false)));
             sleepMs(500);
             lines = natsLines(server);
@@ -201,13 +204,13 @@ class FirstRunTest {
 
     @Test
     void shouldReportDegradedWhileNatsIsAwayOnlyWhenTelemetryIsRequired() throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int natsPort = NatsServerProcess.freePort();
-        try (ServerProcess server = shippedConf("nats-required", port, NatsServerProcess.freePort(),
+        final int port = Ports.freePort();
+        final int natsPort = Ports.freePort();
+        try (ChildProcess server = shippedConf("nats-required", port, Ports.freePort(),
                  Map.of("SDR_NATS_URL", "nats://127.0.0.1:" + natsPort, "SDR_NATS_REQUIRED", "true"));
              NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
             eventually("the test pattern streams", () -> health(port).getLong("shm_seq", 0L) > 10);
-            final NatsTestKit.HttpResult degraded = get(port, "/health");
+            final Http.Result degraded = Http.get(port, "/health");
             assertEquals(200, degraded.status(), "degraded, not down: video flows");
             assertEquals("degraded", degraded.json().getString("status"), degraded.body());
             assertEquals(new JsonObject().put("id", "nats").put("status", "DOWN").put("required", true),

@@ -1,9 +1,12 @@
 package io.sdr.nats;
 
+import io.sdr.testing.ChildProcess;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.Http;
+import io.sdr.testing.WireMessages;
+import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
-import io.sdr.nats.NatsTestKit.ServerProcess;
-import io.sdr.nats.NatsTestKit.TelemetryMessage;
-import io.sdr.nats.NatsTestKit.Viewer;
+import io.sdr.testing.WireMessages.TelemetryMessage;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -20,6 +23,9 @@ import static io.sdr.nats.NatsTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * The built fat jar as a process, pointed at a real nats-server by {@code SDR_NATS_URL}, with
@@ -35,21 +41,21 @@ class NatsFatJarTest {
     @TempDir
     Path dir;
 
-    private ServerProcess startServer(final String name, final int port, final int natsPort) throws Exception {
+    private ChildProcess startServer(final String name, final int port, final int natsPort) throws Exception {
         final JsonObject conf = new JsonObject()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", dir.resolve("frames").toString())))
             .put("websocket", new JsonObject().put("instances", 1).put("healthStaleMs", 3_600_000))
             .put("nats", new JsonObject().put("reconnectWaitMs", 250).put("required", true))
             .put("encoder", new JsonObject().put("enabled", false));
-        final ServerProcess server = new ServerProcess(name, Map.of(
+        final ChildProcess server = FatJar.start(name, Map.of(
             "SDR_NATS_URL", "nats://127.0.0.1:" + natsPort,
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", conf.encode());
-        server.awaitServing(port);
+        Http.awaitServing(server, port);
         return server;
     }
 
     /** Publishes {@code subject} every 50 ms on fresh connections until {@code viewer} gets it; returns what it got. */
-    private static TelemetryMessage publishUntilReceived(final NatsServerProcess nats, final Viewer viewer, final String subject) {
+    private static WireMessages.TelemetryMessage publishUntilReceived(final NatsServerProcess nats, final WireViewer viewer, final String subject) {
         final Connection publisher = connect(nats.url());
         try {
             final long deadline = System.nanoTime() + PATIENCE.toNanos();
@@ -58,7 +64,7 @@ class NatsFatJarTest {
                 flush(publisher);
                 final long until = System.nanoTime() + 50_000_000L;
                 while (System.nanoTime() < until) {
-                    final TelemetryMessage m = viewer.first(t -> t.subject().equals(subject));
+                    final WireMessages.TelemetryMessage m = viewer.first(t -> t.subject().equals(subject));
                     if (m != null) {
                         return m;
                     }
@@ -73,25 +79,25 @@ class NatsFatJarTest {
 
     @Test
     void shouldStartDegradedWithoutNatsAndRelayOnceNatsAppears(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
-        final int natsPort = NatsServerProcess.freePort();
-        try (ServerProcess server = startServer("sdr-no-nats", port, natsPort);
+        final int port = Ports.freePort();
+        final int natsPort = Ports.freePort();
+        try (ChildProcess server = startServer("sdr-no-nats", port, natsPort);
              NatsServerProcess nats = NatsServerProcess.create(natsPort)) {
             // No NATS: degraded, not down; video clients are served.
             eventually("/health reports the bridge", () -> health(port).getJsonObject("nats") != null);
-            final HttpResult degraded = get(port, "/health");
+            final Http.Result degraded = Http.get(port, "/health");
             assertEquals(200, degraded.status(), degraded.body());
             assertEquals("degraded", degraded.json().getString("status"), degraded.body());
             assertEquals("disconnected", degraded.json().getJsonObject("nats").getString("status"), degraded.body());
             assertEquals(0.0, metric(port, "sdr_nats_connected"), "sdr_nats_connected");
-            final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
+            final WireViewer viewer = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "viewer");
 
             nats.start();
             eventually("/health ok with nats connected", () -> {
                 final JsonObject h = health(port);
                 return "ok".equals(h.getString("status")) && "connected".equals(h.getJsonObject("nats").getString("status"));
             });
-            final TelemetryMessage m = publishUntilReceived(nats, viewer, "telemetry.late.arrival");
+            final WireMessages.TelemetryMessage m = publishUntilReceived(nats, viewer, "telemetry.late.arrival");
             assertTrue(m.text().startsWith("n="), m.text());
             assertEquals(1.0, metric(port, "sdr_nats_connected"), "sdr_nats_connected");
             assertTrue(server.process.isAlive());
@@ -100,24 +106,24 @@ class NatsFatJarTest {
 
     @Test
     void shouldResumeTelemetryWithin5sAfterNatsIsKilledAndRestarted(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         try (NatsServerProcess nats = NatsServerProcess.startOnFreePort();
-             ServerProcess server = startServer("sdr-nats-restart", port, nats.port())) {
-            final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
+             ChildProcess server = startServer("sdr-nats-restart", port, nats.port())) {
+            final WireViewer viewer = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "viewer");
             eventually("/health ok", () -> "ok".equals(health(port).getString("status")));
             publishUntilReceived(nats, viewer, "telemetry.before.restart");
 
             final long pid = nats.pid();
             nats.kill();
             eventually("/health degraded once NATS is gone (pid " + pid + " killed)", () -> {
-                final HttpResult h = get(port, "/health");
+                final Http.Result h = Http.get(port, "/health");
                 return h.status() == 200 && "degraded".equals(h.json().getString("status"))
                     && "disconnected".equals(h.json().getJsonObject("nats").getString("status"));
             });
 
             nats.start(); // same port, returns once it accepts connections
             final long backNs = System.nanoTime();
-            final TelemetryMessage m = publishUntilReceived(nats, viewer, "telemetry.after.restart");
+            final WireMessages.TelemetryMessage m = publishUntilReceived(nats, viewer, "telemetry.after.restart");
             final long resumeMs = (m.receivedNs() - backNs) / 1_000_000;
             System.out.printf("%ntelemetry resumed %d ms after nats-server was back (pid %d -> %d)%n", resumeMs, pid, nats.pid());
             assertTrue(resumeMs <= RESUME_BOUND_MS, "telemetry resumed after " + resumeMs + " ms, bound " + RESUME_BOUND_MS + " ms");

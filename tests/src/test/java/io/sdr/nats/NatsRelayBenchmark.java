@@ -1,7 +1,10 @@
 package io.sdr.nats;
 
+import io.sdr.testing.ChildProcess;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.Http;
+import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
-import io.sdr.nats.NatsTestKit.ServerProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -19,6 +22,9 @@ import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.sdr.nats.NatsTestKit.*;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Relay throughput and latency, NATS publish to WebSocket receive: a jnats publisher in this JVM
@@ -52,15 +58,15 @@ public final class NatsRelayBenchmark {
         final int receiveBuffer = Integer.parseInt(opts.getOrDefault("client-rcvbuf", "0"));
 
         final Path dir = Files.createTempDirectory("sdr-nats-bench-");
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         final Vertx vertx = Vertx.vertx();
         try (NatsServerProcess nats = NatsServerProcess.startOnFreePort();
-             ServerProcess server = new ServerProcess("sdr-nats-bench", Map.of(
+             ChildProcess server = FatJar.start("sdr-nats-bench", Map.of(
                  "SDR_NATS_URL", nats.url(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", new JsonObject()
                  .put("streams", new JsonObject().put("main", new JsonObject().put("path", dir.resolve("frames").toString())))
                  .put("websocket", new JsonObject().put("healthStaleMs", 3_600_000).put("maxClients", 1000))
                  .put("encoder", new JsonObject().put("enabled", false)).encode())) {
-            server.awaitServing(port);
+            Http.awaitServing(server, port);
             eventually("bridge connected", () -> "connected".equals(natsStatus(port)));
             final Connection publisher = connect(nats.url());
             System.out.printf("relay benchmark: payload %d B, %d subjects, %d s per run, client receive buffer %s, nats-server %s, "
@@ -73,7 +79,7 @@ public final class NatsRelayBenchmark {
             int runId = 0;
             for (final int k : clientCounts) {
                 final List<Receiver> receivers = new ArrayList<>();
-                final WebSocketClient client = wsClient(vertx, receiveBuffer);
+                final WebSocketClient client = WireViewer.wsClient(vertx, receiveBuffer);
                 for (int i = 0; i < k; i++) {
                     receivers.add(new Receiver(await(client.connect(port, "127.0.0.1", "/stream/ws"))));
                 }
@@ -91,7 +97,7 @@ public final class NatsRelayBenchmark {
                 }
             }
             close(publisher);
-            final String metrics = get(port, "/metrics").body();
+            final String metrics = Http.get(port, "/metrics").body();
             System.out.println();
             rows.forEach(System.out::println);
             System.out.printf("%nserver counters: relayed %.0f, dropped latest-wins %.0f (per client: superseded %.0f, overflow %.0f; "

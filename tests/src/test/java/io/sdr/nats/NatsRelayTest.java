@@ -1,10 +1,12 @@
 package io.sdr.nats;
 
+import io.sdr.testing.Http;
+import io.sdr.testing.WireMessages;
+import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
 import io.nats.client.Message;
 import io.nats.client.Subscription;
-import io.sdr.nats.NatsTestKit.TelemetryMessage;
-import io.sdr.nats.NatsTestKit.Viewer;
+import io.sdr.testing.WireMessages.TelemetryMessage;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -34,6 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * NATS -> WebSocket relay against a real nats-server, the server in-process: bytes on the wire,
@@ -71,7 +77,7 @@ class NatsRelayTest {
 
     /** Deploys the server (conf adjusted by {@code tweak}) and waits until the bridge is connected. */
     private void startServer(final Vertx vertx, final Consumer<JsonObject> tweak) {
-        port = NatsServerProcess.freePort();
+        port = Ports.freePort();
         final JsonObject conf = conf(dir.resolve("frames"), port, nats.url());
         tweak.accept(conf);
         deploy(vertx, conf);
@@ -83,7 +89,7 @@ class NatsRelayTest {
      * "Connected" is reported once the SUB is sent; a message published on another connection
      * may still race it. Publishes a warm-up message until {@code viewer} gets one.
      */
-    private void awaitRelaying(final Viewer viewer) {
+    private void awaitRelaying(final WireViewer viewer) {
         eventually(viewer.name + " receives telemetry", () -> {
             publisher.publish(WARMUP, "warmup".getBytes(StandardCharsets.UTF_8));
             flush(publisher);
@@ -98,7 +104,7 @@ class NatsRelayTest {
         });
     }
 
-    private static List<TelemetryMessage> withoutWarmup(final List<TelemetryMessage> messages) {
+    private static List<WireMessages.TelemetryMessage> withoutWarmup(final List<WireMessages.TelemetryMessage> messages) {
         return messages.stream().filter(m -> !m.subject().equals(WARMUP)).collect(Collectors.toList());
     }
 
@@ -109,8 +115,8 @@ class NatsRelayTest {
     @Test
     void shouldRelayNatsMessagesToEveryClientByteExact(final Vertx vertx) {
         startServer(vertx, conf -> { });
-        final Viewer a = Viewer.connect(wsClient(vertx, 0), port, "a");
-        final Viewer b = Viewer.connect(wsClient(vertx, 0), port, "b");
+        final WireViewer a = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "a");
+        final WireViewer b = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "b");
         awaitRelaying(a);
         awaitRelaying(b);
 
@@ -126,14 +132,14 @@ class NatsRelayTest {
         for (final Map.Entry<byte[], byte[]> e : sent.entrySet()) {
             rawPublish(nats.port(), e.getKey(), e.getValue());
         }
-        for (final Viewer viewer : List.of(a, b)) {
+        for (final WireViewer viewer : List.of(a, b)) {
             eventually(viewer.name + " received the 3 messages", () -> withoutWarmup(viewer.telemetry()).size() >= 3);
-            final List<TelemetryMessage> got = withoutWarmup(viewer.telemetry());
+            final List<WireMessages.TelemetryMessage> got = withoutWarmup(viewer.telemetry());
             assertEquals(3, got.size(), viewer.name + ": one message per NATS message");
             int i = 0;
             for (final Map.Entry<byte[], byte[]> e : sent.entrySet()) {
-                final TelemetryMessage m = got.get(i++);
-                assertArrayEquals(telemetryMessage(e.getKey(), e.getValue()), m.raw(),
+                final WireMessages.TelemetryMessage m = got.get(i++);
+                assertArrayEquals(WireMessages.telemetryMessage(e.getKey(), e.getValue()), m.raw(),
                     viewer.name + ": [0x02][u16 LE subject length][subject UTF-8][payload] for " + m.subject());
                 assertEquals(new String(e.getKey(), StandardCharsets.UTF_8), m.subject());
             }
@@ -147,7 +153,7 @@ class NatsRelayTest {
     @Test
     void shouldDropOversizedPayloadsAndSubjectsAndCountThem(final Vertx vertx) {
         startServer(vertx, conf -> conf.getJsonObject("nats").put("maxMessageBytes", 1024));
-        final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "viewer");
+        final WireViewer viewer = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "viewer");
         awaitRelaying(viewer);
 
         final String prefix256 = "telemetry.cap.";
@@ -164,15 +170,15 @@ class NatsRelayTest {
         flush(publisher);
 
         viewer.await("the end marker", m -> m.subject().equals("telemetry.cap.end"));
-        final List<String> subjects = withoutWarmup(viewer.telemetry()).stream().map(TelemetryMessage::subject)
+        final List<String> subjects = withoutWarmup(viewer.telemetry()).stream().map(WireMessages.TelemetryMessage::subject)
             .collect(Collectors.toList());
         assertEquals(List.of("telemetry.cap.fits", subject256, "telemetry.cap.end"), subjects,
             "oversized payloads and the 257-byte subject are not relayed");
-        assertArrayEquals(telemetryMessage(utf8(subject256), utf8("longest subject")),
+        assertArrayEquals(WireMessages.telemetryMessage(utf8(subject256), utf8("longest subject")),
             viewer.first(m -> m.subject().equals(subject256)).raw());
         assertEquals(3 + "telemetry.cap.fits".length() + 1024, viewer.first(m -> m.subject().equals("telemetry.cap.fits")).raw().length);
 
-        final String metrics = get(port, "/metrics").body();
+        final String metrics = Http.get(port, "/metrics").body();
         assertEquals(2.0, metric(metrics, "sdr_nats_messages_dropped_total", "reason=too_large"), "too_large drops in /metrics");
         assertEquals(1.0, metric(metrics, "sdr_nats_messages_dropped_total", "reason=bad_subject"), "bad_subject drops in /metrics");
         final JsonObject health = health(port).getJsonObject("nats");
@@ -183,8 +189,8 @@ class NatsRelayTest {
     @Test
     void shouldSendOnlySubscribedSubjectsAndIgnoreInvalidClientMessages(final Vertx vertx) {
         startServer(vertx, conf -> { });
-        final Viewer all = Viewer.connect(wsClient(vertx, 0), port, "all");
-        final Viewer picky = Viewer.connect(wsClient(vertx, 0), port, "picky");
+        final WireViewer all = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "all");
+        final WireViewer picky = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "picky");
         awaitRelaying(all);
         awaitRelaying(picky);
         picky.subscribe("telemetry.r1.>", "telemetry.*.battery");
@@ -237,7 +243,7 @@ class NatsRelayTest {
         // A new subscription replaces the old one and brings the latest value of its subjects at once.
         final int before = picky.telemetryCount();
         picky.subscribe("telemetry.r3.>");
-        final TelemetryMessage r3 = picky.await("the cached telemetry.r3.x", m -> m.subject().equals("telemetry.r3.x"));
+        final WireMessages.TelemetryMessage r3 = picky.await("the cached telemetry.r3.x", m -> m.subject().equals("telemetry.r3.x"));
         assertEquals("v1 telemetry.r3.x", r3.text());
         publisher.publish("telemetry.r1.pose", utf8("v2"));
         publisher.publish("telemetry.r3.y", utf8("v2"));
@@ -247,14 +253,14 @@ class NatsRelayTest {
         assertEquals(List.of(), picky.problems());
     }
 
-    private static List<String> subjects(final List<TelemetryMessage> messages) {
-        return messages.stream().map(TelemetryMessage::subject).collect(Collectors.toList());
+    private static List<String> subjects(final List<WireMessages.TelemetryMessage> messages) {
+        return messages.stream().map(WireMessages.TelemetryMessage::subject).collect(Collectors.toList());
     }
 
     @Test
     void shouldSendLatestValueOfEachSubjectToJoiningClientAtOnce(final Vertx vertx) {
         startServer(vertx, conf -> { });
-        final Viewer watcher = Viewer.connect(wsClient(vertx, 0), port, "watcher");
+        final WireViewer watcher = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "watcher");
         awaitRelaying(watcher);
         final List<String> subjects = List.of("telemetry.j.a", "telemetry.j.b", "telemetry.j.c", "telemetry.other.z");
         for (int round = 1; round <= 3; round++) {
@@ -266,10 +272,10 @@ class NatsRelayTest {
         watcher.await("the last value", m -> m.text().equals("telemetry.other.z=3"));
 
         // Nothing is published from here on: whatever a joiner gets comes from the latest-value cache.
-        final Viewer joiner = Viewer.connect(wsClient(vertx, 0), port, "joiner");
+        final WireViewer joiner = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "joiner");
         joiner.awaitTelemetry(1 + subjects.size());
         final Map<String, String> latest = new LinkedHashMap<>();
-        for (final TelemetryMessage m : joiner.telemetry()) {
+        for (final WireMessages.TelemetryMessage m : joiner.telemetry()) {
             assertTrue(latest.put(m.subject(), m.text()) == null, "one message per subject: " + m.subject());
         }
         for (final String subject : subjects) {
@@ -278,7 +284,7 @@ class NatsRelayTest {
         assertEquals(subjects.size() + 1, latest.size(), "every cached subject (and the warm-up), nothing else: " + latest);
 
         // A client that names its subjects in the URL gets the latest values of those only, at once.
-        final Viewer picky = Viewer.connect(wsClient(vertx, 0), port,
+        final WireViewer picky = WireViewer.connect(WireViewer.wsClient(vertx, 0), port,
             "/stream/ws?subscribe=" + URLEncoder.encode("telemetry.j.>,telemetry.none.*", StandardCharsets.UTF_8), "picky");
         picky.awaitTelemetry(3);
         publisher.publish("telemetry.other.z", utf8("telemetry.other.z=4"));
@@ -286,13 +292,13 @@ class NatsRelayTest {
         flush(publisher);
         picky.await("live update", m -> m.text().equals("telemetry.j.b=4"));
         assertEquals(List.of("telemetry.j.a=3", "telemetry.j.b=3", "telemetry.j.c=3", "telemetry.j.b=4"),
-            picky.telemetry().stream().map(TelemetryMessage::text).collect(Collectors.toList()),
+            picky.telemetry().stream().map(WireMessages.TelemetryMessage::text).collect(Collectors.toList()),
             "the latest of its subjects at join, then live updates of those only");
         // A text subscription later replaces the choice and brings the latest values of the new subjects.
         picky.subscribe("telemetry.other.>");
         picky.await("the cached telemetry.other.z", m -> m.text().equals("telemetry.other.z=4"));
         assertEquals(5, picky.telemetryCount());
-        assertEquals(400, get(port, "/stream/ws?subscribe=" + URLEncoder.encode("telemetry..x", StandardCharsets.UTF_8)).status(),
+        assertEquals(400, Http.get(port, "/stream/ws?subscribe=" + URLEncoder.encode("telemetry..x", StandardCharsets.UTF_8)).status(),
             "an invalid subscribe parameter is refused before the upgrade");
     }
 
@@ -302,7 +308,7 @@ class NatsRelayTest {
         final Subscription control = publisher.subscribe("sdr.control.keyframe.>");
         flush(publisher);
         // No ring, no GOP cached: the joining client waits for a keyframe, which is requested upstream.
-        final Viewer viewer = Viewer.connect(wsClient(vertx, 0), port, "joiner");
+        final WireViewer viewer = WireViewer.connect(WireViewer.wsClient(vertx, 0), port, "joiner");
         final Message request = control.nextMessage(PATIENCE);
         assertNotNull(request, "a keyframe request on sdr.control.keyframe.main");
         assertEquals("sdr.control.keyframe.main", request.getSubject());

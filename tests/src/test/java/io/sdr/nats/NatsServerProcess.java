@@ -8,13 +8,11 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,6 +23,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * A real {@code nats-server} (the Debian package) for tests: the project's {@code conf/nats.conf}
@@ -39,7 +41,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * replaced; address and ports are the command-line flags {@code -a -p -m}, which win over the file.
  */
 public final class NatsServerProcess implements AutoCloseable {
-    public static final Duration PATIENCE = Duration.ofSeconds(30);
     private static final Pattern STORE_DIR = Pattern.compile("(?m)^(\\s*store_dir\\s*[:=]\\s*).*$");
 
     private final Path binary;
@@ -258,29 +259,4 @@ public final class NatsServerProcess implements AutoCloseable {
         return null;
     }
 
-    /** The tests module (surefire sets {@code basedir}; a main class run from elsewhere finds it from the repository root). */
-    static Path moduleDir() {
-        final String basedir = System.getProperty("basedir");
-        return basedir != null ? Paths.get(basedir).toAbsolutePath() : repoRoot().resolve("tests");
-    }
-
-    static Path repoRoot() {
-        final Path start = Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
-        Path dir = start;
-        while (dir != null && !Files.isRegularFile(dir.resolve("conf").resolve("nats.conf"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("conf/nats.conf not found above " + start);
-        }
-        return dir;
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
-    }
 }

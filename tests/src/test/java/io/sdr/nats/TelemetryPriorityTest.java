@@ -1,12 +1,13 @@
 package io.sdr.nats;
 
+import io.sdr.testing.SlowReader;
+import io.sdr.testing.WireMessages;
+import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
 import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
-import io.sdr.nats.NatsTestKit.Feeder;
-import io.sdr.nats.NatsTestKit.SlowReader;
-import io.sdr.nats.NatsTestKit.VideoMessage;
-import io.sdr.nats.NatsTestKit.Viewer;
+import io.sdr.nats.Feeder;
+import io.sdr.testing.WireMessages.VideoMessage;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +28,9 @@ import java.util.List;
 import static io.sdr.nats.NatsTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.sdr.testing.Ports;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Telemetry and video share each client's socket without starving each other: a client whose
@@ -82,7 +86,7 @@ class TelemetryPriorityTest {
 
     @Test
     void shouldDeliverTelemetryAheadOfBackloggedVideo(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         final JsonObject conf = conf(dir.resolve("frames"), port, nats.url());
         // A stream without video for the reference client below.
         conf.getJsonObject("streams").put("aux", new JsonObject().put("path", dir.resolve("aux").toString()));
@@ -100,7 +104,7 @@ class TelemetryPriorityTest {
             publisher = connect(nats.url());
             // The reference: a client without video, on its own event loops. When it has a probe,
             // the server has written the probe to every client's socket (give or take its own reading).
-            final Viewer reference = Viewer.connect(wsClient(clientVertx, 0), port, "/stream/ws?stream=aux", "reference");
+            final WireViewer reference = WireViewer.connect(WireViewer.wsClient(clientVertx, 0), port, "/stream/ws?stream=aux", "reference");
             feeder.start();
             try (SlowReader slow = new SlowReader(port, "/stream/ws", 32 * 1024, readRate)) {
                 // The backlog is real: the client lagged (its queue reached the budget) at least once.
@@ -165,7 +169,7 @@ class TelemetryPriorityTest {
 
     @Test
     void shouldKeepVideoFlowingInOrderDuringTelemetryFloodAndDropWhatStuckClientCannotTake(final Vertx vertx) throws Exception {
-        final int port = NatsServerProcess.freePort();
+        final int port = Ports.freePort();
         final JsonObject conf = conf(dir.resolve("frames"), port, nats.url());
         // A second stream without a writer: the stuck client watches it, so its video does not count here.
         conf.getJsonObject("streams").put("aux", new JsonObject().put("path", dir.resolve("aux").toString()));
@@ -187,7 +191,7 @@ class TelemetryPriorityTest {
             feeder.start();
             // The healthy viewer runs on its own Vert.x (its own event loops), like a browser on
             // another machine: it must not share the event loop it is measuring.
-            final Viewer healthy = Viewer.connect(wsClient(clientVertx, 0), port, "healthy");
+            final WireViewer healthy = WireViewer.connect(WireViewer.wsClient(clientVertx, 0), port, "healthy");
             healthy.awaitSeq(feeder.written() + 30);
             try (SlowReader stuck = new SlowReader(port, "/stream/ws?stream=aux", 8 * 1024, 0)) {
                 eventually("both clients joined", () -> health(port).getInteger("clients") == 2);

@@ -22,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
+import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
  * Shared helpers for the cross-language, vector and torture tests: the repository root, the
@@ -113,23 +114,6 @@ final class RingTestKit {
     }
 
     // ---- locations ----------------------------------------------------------------------------
-
-    /** The repository root: the first directory up from the working dir whose pom lists shm-worker. */
-    static Path repoRoot() {
-        Path dir = Paths.get("").toAbsolutePath();
-        while (dir != null) {
-            final Path pom = dir.resolve("pom.xml");
-            try {
-                if (Files.isRegularFile(pom) && Files.readString(pom).contains("<module>shm-worker</module>")) {
-                    return dir;
-                }
-            } catch (final IOException ignored) {
-                // unreadable pom: keep walking up
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("repository root not found above " + Paths.get("").toAbsolutePath());
-    }
 
     static Path pythonPackageDir() {
         return repoRoot().resolve("shm-worker").resolve("python");

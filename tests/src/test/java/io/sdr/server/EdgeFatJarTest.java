@@ -1,8 +1,10 @@
 package io.sdr.server;
 
+import io.sdr.testing.Http;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.ChildProcess;
 import io.sdr.nats.NatsServerProcess;
 import io.sdr.nats.NatsTestKit;
-import io.sdr.server.ServerTestKit.Child;
 import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -27,6 +29,10 @@ import static io.sdr.server.ServerTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
  * One origin and two edges, all the shipped fat jar with the shipped confs ({@code conf/conf.json},
@@ -70,11 +76,11 @@ class EdgeFatJarTest {
             "--size", String.valueOf(SIZE), "--slot-size", "262144", "--slot-count", "64", "--gop", String.valueOf(GOP),
             "--frames", "0"));
         final int originPort = freePort();
-        Child origin = startOrigin(nats, originPort);
+        ChildProcess origin = startOrigin(nats, originPort);
         final int portA = freePort();
         final int portB = freePort();
-        Child edgeA = startEdge("edge-a", nats, portA);
-        final Child edgeB = startEdge("edge-b", nats, portB);
+        ChildProcess edgeA = startEdge("edge-a", nats, portA);
+        final ChildProcess edgeB = startEdge("edge-b", nats, portB);
 
         // ---- every node's viewers get the origin's frames, byte-exact and in order ----------------
         final Viewer onOrigin = Viewer.connect(vertx, originPort, "origin-viewer");
@@ -92,14 +98,14 @@ class EdgeFatJarTest {
         }
         assertSameFrames(onOrigin, onA);
         assertSameFrames(onOrigin, onB);
-        final JsonObject originHealth = get(originPort, "/health").json();
+        final JsonObject originHealth = Http.get(originPort, "/health").json();
         assertEquals("origin", originHealth.getJsonObject("video").getString("role"), originHealth.encode());
-        final JsonObject edgeHealth = get(portA, "/health").json();
+        final JsonObject edgeHealth = Http.get(portA, "/health").json();
         assertEquals("ok", edgeHealth.getString("status"), edgeHealth.encode());
         assertEquals("edge", edgeHealth.getJsonObject("video").getString("role"), edgeHealth.encode());
         assertEquals("nats:sdr.video.main", edgeHealth.getJsonObject("streams").getJsonObject("main").getString("path"));
         eventually("edge-a saw the origin's announcement", () ->
-            get(portA, "/health").json().getJsonObject("video").getJsonObject("origin") != null);
+            Http.get(portA, "/health").json().getJsonObject("video").getJsonObject("origin") != null);
         // One subscription per edge for the stream, not one per viewer: two edges, two subscriptions.
         final Viewer secondOnA = Viewer.connect(vertx, portA, "edge-a-second-viewer");
         secondOnA.awaitFrames(10);
@@ -113,8 +119,8 @@ class EdgeFatJarTest {
 
         // ---- a new edge's first viewer gets a picture at once -----------------------------------
         edgeA = startEdge("edge-a2", nats, portA);
-        final Child restartedA = edgeA;
-        eventually("edge-a2 has frames", () -> get(portA, "/health").json().getJsonObject("streams")
+        final ChildProcess restartedA = edgeA;
+        eventually("edge-a2 has frames", () -> Http.get(portA, "/health").json().getJsonObject("streams")
             .getJsonObject("main").getLong("frames", 0L) > 0);
         final long connectNs = System.nanoTime();
         final Viewer onA2 = Viewer.connect(vertx, portA, "edge-a2-viewer");
@@ -184,19 +190,19 @@ class EdgeFatJarTest {
         assertTrue(edgeB.process.isAlive() && restartedA.process.isAlive() && origin.process.isAlive());
     }
 
-    private Child startOrigin(final NatsServerProcess nats, final int port) throws IOException {
-        final Child origin = startServer("origin", Map.of("SDR_SHM_PATH", ring.toString(),
+    private ChildProcess startOrigin(final NatsServerProcess nats, final int port) throws IOException {
+        final ChildProcess origin = FatJar.start("origin", Map.of("SDR_SHM_PATH", ring.toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_NATS_URL", nats.url()), "-conf", shipped("conf.json"));
         track(origin);
-        awaitServing(origin, port);
+        Http.awaitServing(origin, port);
         return origin;
     }
 
-    private Child startEdge(final String name, final NatsServerProcess nats, final int port) throws IOException {
-        final Child edge = startServer(name, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_NATS_URL", nats.url()),
+    private ChildProcess startEdge(final String name, final NatsServerProcess nats, final int port) throws IOException {
+        final ChildProcess edge = FatJar.start(name, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_NATS_URL", nats.url()),
             "-conf", shipped("edge.json"));
         track(edge);
-        awaitServing(edge, port);
+        Http.awaitServing(edge, port);
         return edge;
     }
 
@@ -233,7 +239,7 @@ class EdgeFatJarTest {
 
     /** Frames that reached an edge from NATS, whatever became of them (delivered or skipped to a keyframe). */
     private static double received(final int edgePort) {
-        final String metrics = get(edgePort, "/metrics").body();
+        final String metrics = Http.get(edgePort, "/metrics").body();
         return NatsTestKit.metric(metrics, "sdr_edge_frames_total", "outcome=frame")
             + NatsTestKit.metric(metrics, "sdr_edge_frames_total", "outcome=skipped_awaiting_keyframe");
     }
@@ -258,7 +264,7 @@ class EdgeFatJarTest {
 
     /** What a node dropped and why, for the test log: the first thing to read when a gap appears. */
     private static String drops(final int port) {
-        final String metrics = get(port, "/metrics").body();
+        final String metrics = Http.get(port, "/metrics").body();
         final StringBuilder out = new StringBuilder();
         for (final String line : metrics.split("\n")) {
             if (line.matches("sdr_(ws_frames_dropped|ring_frames_lost|edge_frames_lost|edge_frames|ring_polls|video_uplink_frames)_total.*")
@@ -269,7 +275,7 @@ class EdgeFatJarTest {
         return out.toString();
     }
 
-    private static long rssKb(final Child child) throws IOException {
+    private static long rssKb(final ChildProcess child) throws IOException {
         for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(child.process.pid()), "status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", ""));
@@ -278,19 +284,19 @@ class EdgeFatJarTest {
         return fail("no VmRSS for " + child.name);
     }
 
-    private static void signal(final Child child, final String signal) throws Exception {
+    private static void signal(final ChildProcess child, final String signal) throws Exception {
         final Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.process.pid())).inheritIO().start();
         assertEquals(0, kill.waitFor(), "kill -" + signal + " " + child.name);
     }
 
     private static long slowConsumers(final NatsServerProcess nats) {
-        final var varz = io.sdr.nats.NatsTestKit.get(nats.monitorPort(), "/varz");
+        final var varz = io.sdr.testing.Http.get(nats.monitorPort(), "/varz");
         return new JsonObject(varz.body()).getLong("slow_consumers", 0L);
     }
 
     /** Subscriptions on {@code subject} of all connections named {@code name}, from the server's /connz. */
     private static int subscriptions(final NatsServerProcess nats, final String subject, final String name) {
-        final JsonObject connz = new JsonObject(NatsTestKit.get(nats.monitorPort(), "/connz?subs=1").body());
+        final JsonObject connz = new JsonObject(Http.get(nats.monitorPort(), "/connz?subs=1").body());
         int count = 0;
         for (final Object c : connz.getJsonArray("connections")) {
             final JsonObject conn = (JsonObject) c;

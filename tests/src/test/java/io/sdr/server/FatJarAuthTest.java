@@ -1,7 +1,8 @@
 package io.sdr.server;
 
-import io.sdr.server.ServerTestKit.Child;
-import io.sdr.server.ServerTestKit.HttpResult;
+import io.sdr.testing.Http;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.ChildProcess;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -29,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * Authentication as a user deploys it: the shipped jar and conf with SDR_AUTH_* set, a secret and a
@@ -41,11 +44,11 @@ class FatJarAuthTest {
     @TempDir
     Path dir;
 
-    private final List<Child> children = new ArrayList<>();
+    private final List<ChildProcess> children = new ArrayList<>();
 
     @BeforeAll
     static void requirements() {
-        fatJar();
+        FatJar.path();
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 
@@ -56,7 +59,7 @@ class FatJarAuthTest {
         }
     }
 
-    private Child track(final Child child) {
+    private ChildProcess track(final ChildProcess child) {
         children.add(child);
         return child;
     }
@@ -65,7 +68,7 @@ class FatJarAuthTest {
     private String token(final String... args) throws Exception {
         final List<String> command = new ArrayList<>(List.of("token"));
         command.addAll(List.of(args));
-        final Child cli = track(startServer("token", Map.of(), command.toArray(new String[0])));
+        final ChildProcess cli = track(FatJar.start("token", Map.of(), command.toArray(new String[0])));
         assertEquals(0, cli.awaitExit(), cli.tail());
         return cli.output();
     }
@@ -81,10 +84,10 @@ class FatJarAuthTest {
         final int port = freePort();
         track(startPythonWriter("writer", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
             "--size", "5000", "--gop", "30", "--frames", "0"));
-        final Child server = track(startServer("server-auth", Map.of("SDR_SHM_PATH", ring.toString(),
+        final ChildProcess server = track(FatJar.start("server-auth", Map.of("SDR_SHM_PATH", ring.toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_AUTH_ENABLED", "true", "SDR_AUTH_SECRET_FILE", secret.toString()),
             "-conf", "conf/conf.json"));
-        awaitServing(server, port);
+        Http.awaitServing(server, port);
         server.awaitOutput("auth=HS256");
 
         final Viewer viewer = Viewer.connect(vertx, port, "/stream/ws?token=" + jwt, "with-token");
@@ -94,9 +97,9 @@ class FatJarAuthTest {
         final UpgradeRejectedException refused = refusal(vertx, port, "/stream/ws");
         assertEquals(401, refused.getStatus());
         assertTrue(refused.getBody().toString(StandardCharsets.UTF_8).contains("missing token"));
-        final HttpResult list = get(port, "/stream/list");
+        final Http.Result list = Http.get(port, "/stream/list");
         assertEquals(401, list.status(), list.body());
-        final HttpResult metrics = get(port, "/metrics");
+        final Http.Result metrics = Http.get(port, "/metrics");
         assertEquals(200, metrics.status(), "loopback reads /metrics");
         assertTrue(metrics.body().contains("sdr_ws_refused_total{reason=\"unauthorized\"} 1.0"), "the refusal is counted");
         assertFalse(server.output().contains(jwt), "the token never reaches the log");
@@ -105,7 +108,7 @@ class FatJarAuthTest {
     @Test
     void shouldRefuseToStartWithAuthOnAndNoSecret() throws Exception {
         final int port = freePort();
-        final Child server = track(startServer("server-no-secret", Map.of("SDR_SHM_PATH", dir.resolve("frames").toString(),
+        final ChildProcess server = track(FatJar.start("server-no-secret", Map.of("SDR_SHM_PATH", dir.resolve("frames").toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_AUTH_ENABLED", "true",
             "SDR_AUTH_SECRET_FILE", dir.resolve("missing").toString()), "-conf", "conf/conf.json"));
         final int exit = server.awaitExit();

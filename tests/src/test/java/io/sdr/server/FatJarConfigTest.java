@@ -1,6 +1,7 @@
 package io.sdr.server;
 
-import io.sdr.server.ServerTestKit.Child;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.ChildProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
@@ -16,9 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static io.sdr.server.ServerTestKit.fatJar;
-import static io.sdr.server.ServerTestKit.freePort;
-import static io.sdr.server.ServerTestKit.startServer;
+import static io.sdr.testing.Ports.freePort;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,16 +30,16 @@ class FatJarConfigTest {
     @TempDir
     Path dir;
 
-    private final List<Child> children = new ArrayList<>();
+    private final List<ChildProcess> children = new ArrayList<>();
 
     @BeforeAll
     static void requireJar() {
-        fatJar();
+        FatJar.path();
     }
 
     @AfterEach
     void stopProcesses() {
-        children.forEach(Child::close);
+        children.forEach(ChildProcess::close);
     }
 
     static Stream<Arguments> badSettings() {
@@ -62,7 +61,7 @@ class FatJarConfigTest {
         final Map<String, String> settings = new HashMap<>(env);
         settings.putIfAbsent("SDR_SHM_PATH", dir.resolve("frames").toString());
         settings.putIfAbsent("SDR_LISTEN_ADDR", "127.0.0.1:" + freePort());
-        final Child server = startServer("bad-config", settings, "-conf", inlineConf != null ? inlineConf : "conf/conf.json");
+        final ChildProcess server = FatJar.start("bad-config", settings, "-conf", inlineConf != null ? inlineConf : "conf/conf.json");
         children.add(server);
         final int exit = server.awaitExit();
         final String output = server.output();

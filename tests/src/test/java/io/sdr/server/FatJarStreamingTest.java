@@ -1,6 +1,8 @@
 package io.sdr.server;
 
-import io.sdr.server.ServerTestKit.Child;
+import io.sdr.testing.Http;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.ChildProcess;
 import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sdr.testing.Ports.freePort;
 
 /**
  * The fat jar as it is shipped ({@code java -jar sdr-transport.jar}), fed by the Python writer
@@ -37,11 +40,11 @@ class FatJarStreamingTest {
     @TempDir
     Path dir;
 
-    private final List<Child> children = new ArrayList<>();
+    private final List<ChildProcess> children = new ArrayList<>();
 
     @BeforeAll
     static void requirements() {
-        fatJar();
+        FatJar.path();
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 
@@ -53,7 +56,7 @@ class FatJarStreamingTest {
         }
     }
 
-    private Child track(final Child child) {
+    private ChildProcess track(final ChildProcess child) {
         children.add(child);
         return child;
     }
@@ -64,9 +67,9 @@ class FatJarStreamingTest {
         final int port = freePort();
         track(startPythonWriter("writer-v2", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
             "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "30", "--frames", "0"));
-        final Child server = track(startServer("server-v2",
+        final ChildProcess server = track(FatJar.start("server-v2",
             Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
-        awaitServing(server, port);
+        Http.awaitServing(server, port);
 
         final Viewer viewer = Viewer.connect(vertx, port, "viewer");
         viewer.awaitFrames(120);
@@ -75,7 +78,7 @@ class FatJarStreamingTest {
         assertHeaders(viewer.frames(), 30);
 
         final long received = viewer.frames().get(viewer.count() - 1).frameSeq();
-        final JsonObject health = get(port, "/health").json();
+        final JsonObject health = Http.get(port, "/health").json();
         // The shipped conf names no NATS server (compose sets SDR_NATS_URL): no bridge, healthy.
         assertEquals("ok", health.getString("status"), health.encode());
         assertNull(health.getJsonObject("nats"), health.encode());
@@ -92,9 +95,9 @@ class FatJarStreamingTest {
         final int port = freePort();
         track(startPythonWriter("writer-v1", "--layout", "v1", "--path", ring.toString(), "--fps", "30",
             "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "15", "--frames", "0"));
-        final Child server = track(startServer("server-v1",
+        final ChildProcess server = track(FatJar.start("server-v1",
             Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
-        awaitServing(server, port);
+        Http.awaitServing(server, port);
 
         final Viewer viewer = Viewer.connect(vertx, port, "viewer");
         viewer.awaitFrames(60);
@@ -102,7 +105,7 @@ class FatJarStreamingTest {
         // resume at a keyframe. Whatever it delivers is intact (CRC, pattern).
         viewer.assertStream(false);
         assertHeaders(viewer.frames(), 15);
-        final JsonObject health = get(port, "/health").json();
+        final JsonObject health = Http.get(port, "/health").json();
         // The shipped conf names no NATS server (compose sets SDR_NATS_URL): no bridge, healthy.
         assertEquals("ok", health.getString("status"), health.encode());
         assertNull(health.getJsonObject("nats"), health.encode());
@@ -118,8 +121,8 @@ class FatJarStreamingTest {
         final JsonObject conf = new JsonObject()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString())))
             .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port).put("instances", 2));
-        final Child server = track(startServer("server-instances", Map.of(), "-conf", conf.encode(), "-instances", "2"));
-        awaitServing(server, port);
+        final ChildProcess server = track(FatJar.start("server-instances", Map.of(), "-conf", conf.encode(), "-instances", "2"));
+        Http.awaitServing(server, port);
 
         final List<Viewer> viewers = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -133,7 +136,7 @@ class FatJarStreamingTest {
             viewer.assertStream(true);
             assertHeaders(viewer.frames(), 30);
         }
-        assertEquals(4, get(port, "/health").json().getInteger("clients"));
+        assertEquals(4, Http.get(port, "/health").json().getInteger("clients"));
         final String output = server.output();
         assertEquals(1, occurrences(output, "polling ring: stream=main"), "one poller for two instances:\n" + server.tail());
         assertTrue(output.contains("path=" + ring), "the inline conf's ring path is used:\n" + server.tail());

@@ -1,41 +1,28 @@
 package io.sdr.server;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.json.JsonObject;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
  * Runs the built fat jar and the Python ring writer as real processes, with their output captured
@@ -43,34 +30,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * wait is bounded by {@link #PATIENCE}; nothing asserts on how long something took.
  */
 final class ServerTestKit {
-    static final Duration PATIENCE = Duration.ofSeconds(30);
     static final int HEADER_LENGTH = 32;
-
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private ServerTestKit() {
     }
 
     // ---- locations ----------------------------------------------------------------------------
-
-    /** This module's directory (surefire runs in it and sets {@code basedir}). */
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
-    }
-
-    static Path repoRoot() {
-        return moduleDir().getParent();
-    }
-
-    /** The fat jar the verticles module builds; fails with what to do when it is missing. */
-    static Path fatJar() {
-        final Path jar = repoRoot().resolve("verticles").resolve("target").resolve("sdr-transport.jar").normalize();
-        if (!Files.isRegularFile(jar)) {
-            fail("fat jar not found: " + jar + " -- build it first (mvn -B verify builds it before this module runs, "
-                + "or mvn -B -q install -DskipTests)");
-        }
-        return jar;
-    }
 
     static boolean pythonAvailable() {
         if (!Files.isRegularFile(repoRoot().resolve("shm-worker/python/sdr_ring/__main__.py"))) {
@@ -88,175 +53,16 @@ final class ServerTestKit {
         }
     }
 
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
-
-    static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
-    }
-
     // ---- processes ----------------------------------------------------------------------------
 
-    /**
-     * A child process whose stdout and stderr go to a log file under target/process-logs (kept for
-     * diagnosis) and are also kept in memory. Stopped by its own PID: SIGTERM, then SIGKILL.
-     */
-    static final class Child implements AutoCloseable {
-        final String name;
-        final Process process;
-        final Path log;
-        private final StringBuffer output = new StringBuffer();
-        private final Thread pump;
-
-        Child(final String name, final List<String> command, final Map<String, String> env, final Path workDir)
-            throws IOException {
-            this.name = name;
-            final Path logs = moduleDir().resolve("target").resolve("process-logs");
-            Files.createDirectories(logs);
-            this.log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
-            final ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
-            // Only what the test sets: an SDR_* variable of the developer's shell must not change the result.
-            builder.environment().keySet().removeIf(k -> k.startsWith("SDR_"));
-            builder.environment().putAll(env);
-            this.process = builder.start();
-            final PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
-            file.println("$ " + String.join(" ", command) + "   env=" + env);
-            this.pump = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                     PrintWriter out = file) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        output.append(line).append('\n');
-                        out.println(line);
-                    }
-                } catch (final IOException ignored) {
-                    // the process went away
-                }
-            }, name + "-output");
-            pump.setDaemon(true);
-            pump.start();
-        }
-
-        String output() {
-            return output.toString();
-        }
-
-        void awaitOutput(final String text) {
-            eventually(name + " printed \"" + text + "\"; output so far:\n" + tail(), () -> {
-                if (output().contains(text)) {
-                    return true;
-                }
-                if (!process.isAlive()) {
-                    fail(name + " exited with " + process.exitValue() + " before printing \"" + text + "\":\n" + tail());
-                }
-                return false;
-            });
-        }
-
-        /** Waits for the process to exit on its own; returns the exit code. */
-        int awaitExit() throws InterruptedException {
-            if (!process.waitFor(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
-                fail(name + " still running after " + PATIENCE + ":\n" + tail());
-            }
-            try {
-                pump.join(5000);
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return process.exitValue();
-        }
-
-        String tail() {
-            final String all = output();
-            return (all.length() > 4000 ? "..." + all.substring(all.length() - 4000) : all) + "\n(full log: " + log + ")";
-        }
-
-        @Override
-        public void close() {
-            if (process.isAlive()) {
-                process.destroy();
-                try {
-                    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    }
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    process.destroyForcibly();
-                }
-            }
-        }
-    }
-
-    static String javaExecutable() {
-        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** {@code java -jar sdr-transport.jar ARGS} in the repository root, with only {@code env} as SDR_* settings. */
-    static Child startServer(final String name, final Map<String, String> env, final String... args) throws IOException {
-        final List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Xmx256m", "-jar", fatJar().toString()));
-        command.addAll(List.of(args));
-        return new Child(name, command, env, repoRoot());
-    }
-
-    /** Waits until the server answers /health (with any status). */
-    static void awaitServing(final Child server, final int port) {
-        eventually("server answers /health on port " + port + "; output so far:\n" + server.tail(), () -> {
-            if (!server.process.isAlive()) {
-                fail("server exited with " + server.process.exitValue() + ":\n" + server.tail());
-            }
-            try {
-                HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
-                return true;
-            } catch (final IOException e) {
-                return false;
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        });
-    }
-
     /** {@code python3 -m sdr_ring write ...} until stopped; returns once it printed {@code ready}. */
-    static Child startPythonWriter(final String name, final String... args) throws IOException {
+    static ChildProcess startPythonWriter(final String name, final String... args) throws IOException {
         final List<String> command = new ArrayList<>(List.of("python3", "-m", "sdr_ring", "write"));
         command.addAll(List.of(args));
-        final Child writer = new Child(name, command,
-            Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString()), repoRoot());
+        final ChildProcess writer = ChildProcess.start(name, command,
+            Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString()));
         writer.awaitOutput("ready ");
         return writer;
-    }
-
-    // ---- HTTP ---------------------------------------------------------------------------------
-
-    record HttpResult(int status, String body) {
-        JsonObject json() {
-            return new JsonObject(body);
-        }
-    }
-
-    static HttpResult get(final int port, final String path) {
-        try {
-            final HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            return new HttpResult(r.statusCode(), r.body());
-        } catch (final IOException e) {
-            throw new AssertionError("GET " + path + " failed: " + e, e);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 
     // ---- WebSocket viewer ---------------------------------------------------------------------

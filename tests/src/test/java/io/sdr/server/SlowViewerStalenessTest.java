@@ -1,7 +1,9 @@
 package io.sdr.server;
 
+import io.sdr.testing.Http;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.ChildProcess;
 import io.sdr.ring.RingWriter;
-import io.sdr.server.ServerTestKit.Child;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -30,9 +32,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
-import static io.sdr.server.ServerTestKit.awaitServing;
-import static io.sdr.server.ServerTestKit.freePort;
-import static io.sdr.server.ServerTestKit.startServer;
+import static io.sdr.testing.Ports.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,9 +84,9 @@ class SlowViewerStalenessTest {
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString())))
             .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port))
             .put("bridge", new JsonObject().put("enabled", false));
-        final Child server = startServer("server-staleness", Map.of(), "-conf", conf.encode());
+        final ChildProcess server = FatJar.start("server-staleness", Map.of(), "-conf", conf.encode());
         closing.add(server);
-        awaitServing(server, port);
+        Http.awaitServing(server, port);
 
         final AtomicBoolean writing = new AtomicBoolean(true);
         final Thread feeder = new Thread(() -> feed(writer, writtenNs, writing), "staleness-writer");

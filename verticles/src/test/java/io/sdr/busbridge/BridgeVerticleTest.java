@@ -9,7 +9,6 @@ import io.sdr.bus.TelemetryCodec;
 import io.sdr.cli.bus.BridgeClient;
 import io.sdr.cli.CliException;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -21,15 +20,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * The bridge verticle in one Vert.x with the launcher's metrics (event-bus meters with addresses),
@@ -236,25 +235,4 @@ class BridgeVerticleTest {
         }
     }
 
-    private static <T> T await(final Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(PATIENCE_MS, TimeUnit.MILLISECONDS);
-    }
-
-    private static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PATIENCE_MS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE_MS + " ms: " + what);
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import io.sdr.testing.Await;
 
 /**
  * Shared pieces of the encoder tests: frames read back from a real ring file, an Annex-B NAL
@@ -79,13 +80,7 @@ final class EncodeTestKit {
     }
 
     static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(10_000_000);
-        }
+        Await.eventually(PATIENCE, what, condition);
     }
 
     /** NAL unit types of an Annex-B access unit, in order (an independent scanner, not {@link AnnexB}). */

@@ -22,7 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import static io.sdr.ws.WebSocketVerticleTestKit.PATIENCE;
+import static io.sdr.testing.Await.PATIENCE;
 import static io.sdr.ws.WebSocketVerticleTestKit.conf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;

@@ -33,6 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Token authentication of /stream/ws and /stream/list against a real server: where a token may

@@ -23,6 +23,8 @@ import java.util.List;
 import static io.sdr.ws.WebSocketVerticleTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * The per-client state machine seen from the outside: a client that stops reading is dropped back

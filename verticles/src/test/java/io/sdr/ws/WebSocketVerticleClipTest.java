@@ -21,6 +21,8 @@ import java.util.List;
 
 import static io.sdr.ws.SecurityTestKit.*;
 import static io.sdr.ws.WebSocketVerticleTestKit.*;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -26,6 +26,9 @@ import java.util.Random;
 import static io.sdr.ws.WebSocketVerticleTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Clients that misbehave in every way a browser, a proxy or an attacker can: none of it may stop

@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static io.sdr.ws.WebSocketVerticleTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
 
 /**
  * Keyframe (IDR) requests toward the encoder, seen on the event bus where the encoder listens:

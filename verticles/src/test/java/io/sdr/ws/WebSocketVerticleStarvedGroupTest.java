@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 import static io.sdr.ws.WebSocketVerticleTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * A group whose event loop falls behind (CPU starved) finds frames in its queue that were published

@@ -3,7 +3,6 @@ package io.sdr.ws;
 import io.sdr.MainVerticle;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,14 +31,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.await;
+import static io.sdr.testing.Await.PATIENCE;
 
 /**
  * Shared pieces of the in-process server tests: a test configuration, a paced ring writer on its
@@ -49,8 +48,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * asserts on how long something took.
  */
 public final class WebSocketVerticleTestKit {
-    /** Upper bound of every wait: generous, a loaded 2-core machine must not make a test flaky. */
-    public static final Duration PATIENCE = Duration.ofSeconds(30);
     public static final int HEADER_LENGTH = 32;
     public static final int CODEC_H264 = 1;
     public static final int CODEC_HEVC = 2;
@@ -62,16 +59,6 @@ public final class WebSocketVerticleTestKit {
     }
 
     // ---- configuration and deployment -------------------------------------------------------
-
-    /** A free TCP port on 127.0.0.1, picked up front (several groups share one port). */
-    public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
-    }
 
     /**
      * The conf.json of a test server on 127.0.0.1:{@code port} reading {@code ring}: one client group,
@@ -115,27 +102,6 @@ public final class WebSocketVerticleTestKit {
             } catch (final Exception e) {
                 // Already undeployed with its parent, or failed: Vert.x close cleans up the rest.
             }
-        }
-    }
-
-    public static <T> T await(final Future<T> future) {
-        try {
-            return future.toCompletionStage().toCompletableFuture().get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (final java.util.concurrent.ExecutionException e) {
-            throw new AssertionError("failed: " + e.getCause(), e.getCause());
-        } catch (final Exception e) {
-            throw new AssertionError("no outcome within " + PATIENCE + ": " + e, e);
-        }
-    }
-
-    /** Waits until {@code condition} holds, polling; fails naming {@code what} after {@link #PATIENCE}. */
-    public static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(20_000_000L);
         }
     }
 

@@ -27,12 +27,12 @@ import java.util.Set;
 
 import static io.sdr.ws.WebSocketVerticleTestKit.Feeder;
 import static io.sdr.ws.WebSocketVerticleTestKit.Viewer;
-import static io.sdr.ws.WebSocketVerticleTestKit.await;
+import static io.sdr.testing.Await.await;
 import static io.sdr.ws.WebSocketVerticleTestKit.client;
 import static io.sdr.ws.WebSocketVerticleTestKit.conf;
 import static io.sdr.ws.WebSocketVerticleTestKit.deploy;
-import static io.sdr.ws.WebSocketVerticleTestKit.eventually;
-import static io.sdr.ws.WebSocketVerticleTestKit.freePort;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Ports.freePort;
 import static io.sdr.ws.WebSocketVerticleTestKit.get;
 import static io.sdr.ws.WebSocketVerticleTestKit.undeployAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;

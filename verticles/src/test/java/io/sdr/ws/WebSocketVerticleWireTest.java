@@ -25,6 +25,8 @@ import static io.sdr.ws.WebSocketVerticleTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * End to end inside one JVM: a Java {@link RingWriter} writes the ring, the real {@code MainVerticle}

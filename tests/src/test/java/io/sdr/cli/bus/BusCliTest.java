@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
 
 import static io.sdr.cli.bus.CliTestKit.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.Await.eventually;
 
 /**
  * The {@code bus} commands of the fat jar, each run as its own process against the jar running the
@@ -133,8 +136,9 @@ class BusCliTest {
         final JsonArray rows = json.getJsonArray("addresses");
         final JsonObject frames = rows.stream().map(JsonObject.class::cast)
             .filter(r -> r.getString("address").equals("frames.main")).findFirst().orElseThrow();
-        // Two client groups per instance, two instances: four consumers; the bridge deployed once.
-        assertEquals(4, frames.getLong("handlers"), frames.encode());
+        // Two client groups per instance, two instances: four consumers; the recorder's clip history
+        // (on by default, deployed once) is the fifth; the bridge deployed once, and it consumes none.
+        assertEquals(5, frames.getLong("handlers"), frames.encode());
         assertTrue(frames.getDouble("rate") > 0, frames.encode());
     }
 

@@ -5,21 +5,21 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.sdr.testing.Await.eventually;
+import static io.sdr.testing.Await.PATIENCE;
+import static io.sdr.testing.RepoPaths.repoRoot;
+import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * Runs the fat jar (server and {@code bus} commands) as real processes, stdout and stderr kept apart
@@ -27,26 +27,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * nothing asserts on how long something took.
  */
 final class CliTestKit {
-    static final Duration PATIENCE = Duration.ofSeconds(30);
 
     private CliTestKit() {
     }
 
-    static Path moduleDir() {
-        return Paths.get(System.getProperty("basedir", "")).toAbsolutePath();
-    }
-
-    static Path repoRoot() {
-        return moduleDir().getParent();
-    }
-
     static Path fatJar() {
-        final Path jar = repoRoot().resolve("verticles/target/sdr-transport.jar").normalize();
-        if (!Files.isRegularFile(jar)) {
-            fail("fat jar not found: " + jar + " -- build it first (mvn -B verify builds it before this module runs, "
-                + "or mvn -B -q install -DskipTests)");
-        }
-        return jar;
+        return io.sdr.testing.FatJar.path();
     }
 
     /**
@@ -58,7 +44,7 @@ final class CliTestKit {
         for (int attempt = 1; ; attempt++) {
             Files.copy(fatJar(), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(copy.toFile())) {
-                if (zip.getEntry("io/sdr/Main.class") != null && zip.getEntry("io/sdr/cli/BusCommand.class") != null) {
+                if (zip.getEntry(entryOf(io.sdr.Main.class)) != null && zip.getEntry(entryOf(BusCommand.class)) != null) {
                     // Inflating every entry checks its CRC: two builds writing at once leave a zip whose directory reads fine.
                     for (final java.util.Enumeration<? extends java.util.zip.ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
                         try (InputStream in = zip.getInputStream(e.nextElement())) {
@@ -77,16 +63,13 @@ final class CliTestKit {
         }
     }
 
-    static String java() {
-        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    /** The jar entry of a class, from the class itself so a move cannot leave a stale name here. */
+    private static String entryOf(final Class<?> type) {
+        return type.getName().replace('.', '/') + ".class";
     }
 
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
+    static String java() {
+        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     static boolean commandWorks(final String... command) {
@@ -99,16 +82,6 @@ final class CliTestKit {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        }
-    }
-
-    static void eventually(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + PATIENCE.toSeconds() + " s: " + what);
-            }
-            LockSupport.parkNanos(50_000_000L);
         }
     }
 
