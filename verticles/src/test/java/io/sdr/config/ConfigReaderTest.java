@@ -53,8 +53,15 @@ class ConfigReaderTest {
         assertTrue(PollerConfig.from(new JsonObject().put("crc", "true")).crcEnabled());
         assertEquals("poller.maxParkNs=10: must be >= minParkNs=1000",
             failure(() -> PollerConfig.from(new JsonObject().put("maxParkNs", 10))));
-        assertEquals("poller.stream=\"a b\": must be 1-64 characters of A-Z a-z 0-9 _ -",
+        assertEquals("poller.stream=\"a b\": must be 1-64 characters of A-Z a-z 0-9 _ -, for a quality tier followed by ~ and its name"
+            + " (1-32 of A-Z a-z 0-9 _ . -)",
             failure(() -> PollerConfig.from(new JsonObject().put("stream", "a b"))));
+        // A quality tier's ring is a stream of its own: main~360p.
+        assertEquals("main~360p", PollerConfig.from(new JsonObject().put("stream", "main~360p")).stream());
+        for (final String bad : List.of("main~", "~360p", "main~360p~90p", "main~36 0p")) {
+            assertTrue(failure(() -> PollerConfig.from(new JsonObject().put("stream", bad)))
+                .startsWith("poller.stream=\"" + bad + "\": must be"), bad);
+        }
     }
 
     @Test
