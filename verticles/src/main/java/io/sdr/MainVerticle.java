@@ -110,8 +110,14 @@ public final class MainVerticle extends VerticleBase {
         return host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
     }
 
-    /** The encoder section with {@code path} taken from {@code streams.<stream>.path}; null when absent or disabled. */
-    private static JsonObject encoderPlan(final ConfigReader top, final ConfigReader streams, final JsonArray names) {
+    /**
+     * The encoder section with {@code path} taken from {@code streams.<stream>.path} (and each tier's
+     * from {@code streams.<stream>~<name>.path}, else the stream's path with {@code ~<name>}); null
+     * when absent or disabled. A tier's stream that is not configured under {@code streams} is added
+     * (a poller with the stream's settings on the tier's ring), right after its stream, in tier order.
+     */
+    private static JsonObject encoderPlan(final ConfigReader top, final ConfigReader streams, final JsonArray names,
+                                          final Plan plan, final JsonObject pollerSection) {
         final JsonObject section = top.child(EncoderConfig.SECTION).json();
         if (section.isEmpty()) {
             return null;
@@ -126,7 +132,84 @@ public final class MainVerticle extends VerticleBase {
         }
         final Object path = streams.child(stream).json().getValue("path");
         encoder.put("stream", stream).put("path", path == null ? "/dev/shm/sdr_os_ipc/frames" : path);
-        return EncoderConfig.from(encoder).enabled() ? encoder : null;
+        if (encoder.getValue("tiers") instanceof JsonArray) {
+            final JsonArray tiers = encoder.getJsonArray("tiers").copy();
+            encoder.put("tiers", tiers);
+            for (int i = 0; i < tiers.size(); i++) {
+                if (!(tiers.getValue(i) instanceof JsonObject tier)) {
+                    continue; // EncoderConfig names the problem
+                }
+                if (tier.containsKey("path")) {
+                    throw new ConfigException("encoder.tiers[" + i + "].path: the encoder writes each tier's ring; set streams."
+                        + stream + PollerConfig.TIER_SEPARATOR + tier.getValue("name") + ".path instead");
+                }
+                final String tierStream = stream + PollerConfig.TIER_SEPARATOR + tier.getValue("name");
+                if (names.contains(tierStream) && streams.child(tierStream).json().getValue("path") != null) {
+                    tier.put("path", streams.child(tierStream).json().getValue("path"));
+                }
+            }
+        }
+        final EncoderConfig config = EncoderConfig.from(encoder);
+        if (!config.enabled()) {
+            return null;
+        }
+        final List<String> order = new ArrayList<>();
+        for (final EncoderConfig.Tier tier : config.tiers()) {
+            final String tierStream = config.tierStream(tier);
+            order.add(tierStream);
+            if (!names.contains(tierStream)) {
+                final JsonObject poller = pollerSection.copy().mergeIn(streams.child(stream).json())
+                    .put("stream", tierStream).put("path", tier.path().toString());
+                PollerConfig.from(poller);
+                plan.pollers.add(poller);
+            }
+            names.remove(tierStream);
+        }
+        // The fan-out orders a stream's tiers as its streams are listed: the encoder's order, largest first.
+        final List<Object> all = new ArrayList<>(names.getList());
+        all.addAll(all.indexOf(stream) + 1, order);
+        names.clear();
+        all.forEach(names::add);
+        return encoder;
+    }
+
+    /**
+     * {@code websocket.streams} and {@code websocket.tiers} for the encoder's tiers: each tier's stream
+     * after its stream in the listed streams, and what viewers are told of each tier (label, size,
+     * bitrate) unless {@code websocket.tiers} already says it.
+     */
+    private static void tiersForViewers(final JsonObject websocket, final JsonObject encoder) {
+        final EncoderConfig config = EncoderConfig.from(encoder);
+        if (config.tiers().isEmpty()) {
+            return;
+        }
+        if (websocket.getValue("streams") instanceof JsonArray listed && listed.contains(config.stream())) {
+            final List<Object> all = new ArrayList<>(listed.getList());
+            int at = all.indexOf(config.stream());
+            for (final EncoderConfig.Tier tier : config.tiers()) {
+                final String tierStream = config.tierStream(tier);
+                if (!all.contains(tierStream)) {
+                    all.add(++at, tierStream);
+                }
+            }
+            websocket.put("streams", new JsonArray(all));
+        }
+        final Object given = websocket.getValue("tiers");
+        if (given != null && !(given instanceof JsonObject)) {
+            return; // WebSocketConfig names the problem
+        }
+        final JsonObject tiers = given == null ? new JsonObject() : ((JsonObject) given).copy();
+        final java.util.function.BiConsumer<String, JsonObject> fill = (stream, known) -> {
+            final Object own = tiers.getValue(stream);
+            tiers.put(stream, own instanceof JsonObject ? known.mergeIn((JsonObject) own) : own == null ? known : own);
+        };
+        fill.accept(config.stream(), new JsonObject().put("label", config.height() + "p").put("width", config.width())
+            .put("height", config.height()).put("bitrateKbps", config.bitrateKbps()));
+        for (final EncoderConfig.Tier tier : config.tiers()) {
+            fill.accept(config.tierStream(tier), new JsonObject().put("label", tier.name()).put("width", tier.width())
+                .put("height", tier.height()).put("bitrateKbps", tier.bitrateKbps()));
+        }
+        websocket.put("tiers", tiers);
     }
 
     /** Every child's section, validated. */
@@ -182,9 +265,14 @@ public final class MainVerticle extends VerticleBase {
         if (names.isEmpty()) {
             throw new ConfigException("streams={}: at least one stream must be configured");
         }
+        // Before the other sections: the encoder's tiers are streams of their own.
+        final JsonObject encoder = encoderPlan(top, streams, names, plan, pollerSection);
         final JsonObject websocket = top.child("websocket").json().copy();
         if (!websocket.containsKey("streams")) {
-            websocket.put("streams", names);
+            websocket.put("streams", names.copy());
+        }
+        if (encoder != null) {
+            tiersForViewers(websocket, encoder);
         }
         plan.websocketConfig = WebSocketConfig.from(websocket);
         for (final String stream : plan.websocketConfig.streams()) {
@@ -211,13 +299,13 @@ public final class MainVerticle extends VerticleBase {
                 throw new ConfigException("video.role=edge: an edge receives its streams over NATS; set nats.url (SDR_NATS_URL)"
                     + (natsConfig.url() != null ? " and nats.enabled=true" : ""));
             }
-            if (encoderPlan(top, streams, names) != null) {
+            if (encoder != null) {
                 throw new ConfigException("encoder.enabled=true: an edge (video.role=edge) runs no encoder; its streams come"
                     + " from the origin. Remove the encoder section or set encoder.enabled=false");
             }
             plan.pollers.clear();
         } else {
-            plan.encoder = encoderPlan(top, streams, names);
+            plan.encoder = encoder;
         }
         plan.video = videoConfig.role() != VideoLinkConfig.Role.OFF && natsConfig.enabled()
             ? new JsonObject().put(NatsConfig.SECTION, nats).put(VideoLinkConfig.SECTION, video) : null;

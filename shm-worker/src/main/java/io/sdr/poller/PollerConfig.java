@@ -27,16 +27,22 @@ public record PollerConfig(String stream, Path path, boolean crcEnabled, int max
                            long fileCheckIntervalMs, long pausedAfterMs, long pausedParkNs, boolean paced) {
 
     public static final String SECTION = "poller";
+    /** Between a stream's name and its tier's: {@code main~360p}. */
+    public static final char TIER_SEPARATOR = '~';
+    /** A quality tier's own name: {@code 360p} of stream {@code main~360p}. */
+    public static final String TIER_NAME = "[A-Za-z0-9_.-]{1,32}";
+    /** A stream: {@code main}, or a quality tier (rendition) of one, {@code main~360p}, with a ring of its own. */
+    public static final String STREAM_NAME = "[A-Za-z0-9_-]{1,64}(~" + TIER_NAME + ")?";
 
     public static PollerConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
         c.allowOnly("stream", "path", "size", "crc", "maxFrameBytes", "idleStrategy", "maxSpins", "maxYields",
             "minParkNs", "maxParkNs", "idrCoalesceMs", "fileCheckIntervalMs", "pausedAfterMs", "pausedParkNs", "paced");
         final String stream = c.stringValue("stream", "main");
-        // A quality tier of a stream is its own ring and stream: main~360p (docs/WIRE.md, quality tiers).
-        if (!stream.matches("[A-Za-z0-9_-]{1,64}(~[A-Za-z0-9_-]{1,32})?")) {
+        if (!stream.matches(STREAM_NAME)) {
             throw new io.sdr.config.ConfigException(c.key("stream") + "=\"" + stream
-                + "\": must be 1-64 characters of A-Z a-z 0-9 _ -, for a quality tier followed by ~ and 1-32 of them (main~360p)");
+                + "\": must be 1-64 characters of A-Z a-z 0-9 _ -, for a quality tier followed by ~ and its name"
+                + " (1-32 of A-Z a-z 0-9 _ . -)");
         }
         final long minPark = c.longValue("minParkNs", 1_000, 1, 1_000_000_000);
         final long maxPark = c.longValue("maxParkNs", 50_000, 1, 1_000_000_000);

@@ -129,11 +129,27 @@ public final class RingWriter implements AutoCloseable {
      */
     public long write(final long frameId, final int flags, final int codec, final DirectBuffer payload,
                       final int offset, final int length) {
+        return writeAt(lastSeq + 1, frameId, flags, codec, payload, offset, length);
+    }
+
+    /**
+     * Writes and commits one frame as {@code frameSeq}, which must be above the last one written.
+     * Skipping numbers is a gap readers count as lost frames: the renditions of one stream (quality
+     * tiers, each its own ring) carry the same frame_seq for the same picture, so a tier that could
+     * not write a picture leaves its number out instead of shifting every later one.
+     *
+     * @throws IllegalArgumentException when the payload does not fit or {@code frameSeq} does not go forward.
+     */
+    public long writeAt(final long frameSeq, final long frameId, final int flags, final int codec,
+                        final DirectBuffer payload, final int offset, final int length) {
         if (length < 0 || length > maxPayloadLength) {
             throw new IllegalArgumentException("payload does not fit the ring: length=" + length
                 + ", maxPayloadLength=" + maxPayloadLength);
         }
-        final long f = lastSeq + 1;
+        if (frameSeq <= lastSeq) {
+            throw new IllegalArgumentException("frame_seq must go forward: frameSeq=" + frameSeq + ", last=" + lastSeq);
+        }
+        final long f = frameSeq;
         if (version == 2) {
             writeV2(f, frameId, flags, codec, payload, offset, length);
         } else {

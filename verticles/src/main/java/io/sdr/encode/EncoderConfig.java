@@ -42,13 +42,27 @@ import java.util.Map;
  * @param yieldToOtherWriters stand by instead of taking the ring when another process writes it
  * @param demoTelemetryHz  messages per second of the test pattern's own telemetry ({@code telemetry.demo.*});
  *                         0 when {@code demoTelemetry} is false or the source is not the test pattern
+ * @param tiers            quality tiers (simulcast renditions) below the stream itself, largest first: each
+ *                         encoded from the same picture into its own ring (stream {@code <stream>~<name>});
+ *                         empty without renditions
  */
 public record EncoderConfig(boolean enabled, String stream, Path path, String codec, List<String> candidates,
                             int width, int height, int fps, int bitrateKbps, int gop, String preset, String tune,
                             String nvencPreset, String nvencTune, int threads, Map<String, Map<String, String>> options,
                             String source, Path sourcePath, boolean sourceCrc, int rawMaxFrameBytes,
                             int ringSlotCount, int ringSlotSize, long retryInitialMs, long retryMaxMs,
-                            boolean yieldToOtherWriters, int demoTelemetryHz) {
+                            boolean yieldToOtherWriters, int demoTelemetryHz, List<Tier> tiers) {
+
+    /**
+     * One rendition below the stream itself: {@code name} makes its stream {@code <stream>~<name>}
+     * (and is what {@code ?tier=} calls it), {@code path} its ring (set by {@code MainVerticle} from
+     * {@code streams.<stream>~<name>.path}, else the stream's path with {@code ~<name>} appended).
+     */
+    public record Tier(String name, int width, int height, int bitrateKbps, Path path) {
+    }
+
+    /** At most this many renditions below the stream: each costs a scaler and an encoder per picture. */
+    public static final int MAX_TIERS = 7;
 
     public static final String SECTION = "encoder";
     public static final String SOURCE_TEST_PATTERN = "testpattern";
@@ -61,7 +75,7 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
         c.allowOnly("enabled", "stream", "path", "codec", "candidates", "width", "height", "fps", "bitrateKbps", "gop",
             "preset", "tune", "nvencPreset", "nvencTune", "threads", "options", "source", "sourcePath", "sourceCrc",
             "rawMaxFrameBytes", "ringSlotCount", "ringSlotSize", "retryInitialMs", "retryMaxMs", "yieldToOtherWriters",
-            "demoTelemetry", "demoTelemetryHz");
+            "demoTelemetry", "demoTelemetryHz", "tiers");
         final String stream = c.stringValue("stream", "main");
         if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new ConfigException(c.key("stream") + "=\"" + stream + "\": must be 1-64 characters of A-Z a-z 0-9 _ -");
@@ -76,6 +90,8 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
         final int width = even(c, "width", 1280);
         final int height = even(c, "height", 720);
         final int fps = c.intValue("fps", 30, 1, 240);
+        final int bitrate = c.intValue("bitrateKbps", 2500, 50, 500_000);
+        final Path path = Path.of(c.stringValue("path", "/dev/shm/sdr_os_ipc/frames"));
         final int slotCount = c.intValue("ringSlotCount", 32, 2, 1 << 16);
         final int slotSize = c.intValue("ringSlotSize", 1 << 20, 128, 256 << 20);
         String geometry = RingV2Descriptor.checkGeometry(slotCount, slotSize);
@@ -98,13 +114,13 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
         return new EncoderConfig(
             c.booleanValue("enabled", true),
             stream,
-            Path.of(c.stringValue("path", "/dev/shm/sdr_os_ipc/frames")),
+            path,
             codec,
             candidates,
             width,
             height,
             fps,
-            c.intValue("bitrateKbps", 2500, 50, 500_000),
+            bitrate,
             c.intValue("gop", 2 * fps, 1, 100_000),
             c.stringValue("preset", "ultrafast"),
             c.stringValue("tune", "zerolatency"),
@@ -121,7 +137,99 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
             retryInitial,
             retryMax,
             c.booleanValue("yieldToOtherWriters", true),
-            demo ? demoHz : 0);
+            demo ? demoHz : 0,
+            tiers(c, stream, path, width, height, bitrate));
+    }
+
+    /**
+     * {@code [{"name": "360p", "width": 640, "height": 360, "bitrateKbps": 600}, ...]}: the renditions
+     * below the stream itself, largest first. Viewers move down the list when their link is narrow,
+     * so each must be no larger than the one above it and take less bitrate, and names must tell them
+     * apart (from each other and from the stream itself, which viewers know as {@code <height>p}).
+     */
+    private static List<Tier> tiers(final ConfigReader c, final String stream, final Path path, final int width,
+                                    final int height, final int bitrate) {
+        final Object raw = c.json().getValue("tiers");
+        if (raw == null) {
+            return List.of();
+        }
+        if (!(raw instanceof io.vertx.core.json.JsonArray)) {
+            throw new ConfigException(c.key("tiers") + "=" + raw + ": must be a list of {\"name\", \"width\", \"height\","
+                + " \"bitrateKbps\"} objects, largest first");
+        }
+        final io.vertx.core.json.JsonArray list = (io.vertx.core.json.JsonArray) raw;
+        if (list.size() > MAX_TIERS) {
+            throw new ConfigException(c.key("tiers") + ": " + list.size() + " tiers, at most " + MAX_TIERS);
+        }
+        final List<Tier> tiers = new java.util.ArrayList<>();
+        final String top = height + "p";
+        String above = "the stream itself (encoder.width=" + width + ", encoder.height=" + height + ", encoder.bitrateKbps="
+            + bitrate + ")";
+        int aboveWidth = width;
+        int aboveHeight = height;
+        int aboveBitrate = bitrate;
+        for (int i = 0; i < list.size(); i++) {
+            final String key = c.key("tiers") + "[" + i + "]";
+            if (!(list.getValue(i) instanceof JsonObject)) {
+                throw new ConfigException(key + "=" + list.getValue(i) + ": must be an object {\"name\", \"width\", \"height\","
+                    + " \"bitrateKbps\"}");
+            }
+            final ConfigReader t = new ConfigReader(key, list.getJsonObject(i));
+            t.allowOnly("name", "width", "height", "bitrateKbps", "path");
+            for (final String required : List.of("name", "width", "height", "bitrateKbps")) {
+                if (!t.json().containsKey(required)) {
+                    throw new ConfigException(t.key(required) + ": missing; a tier needs name, width, height and bitrateKbps");
+                }
+            }
+            final String name = t.stringValue("name", null);
+            if (!name.matches(io.sdr.poller.PollerConfig.TIER_NAME) || name.equals("auto")) {
+                throw new ConfigException(t.key("name") + "=\"" + name + "\": must be 1-32 of A-Z a-z 0-9 _ . - and not \"auto\"");
+            }
+            if (name.equals(top)) {
+                throw new ConfigException(t.key("name") + "=\"" + name + "\": the stream itself is called " + top
+                    + " (its height); name the tier after its own size");
+            }
+            for (final Tier other : tiers) {
+                if (other.name().equals(name)) {
+                    throw new ConfigException(t.key("name") + "=\"" + name + "\": two tiers with the same name");
+                }
+            }
+            final int w = even(t, "width", 0);
+            final int h = even(t, "height", 0);
+            final int kbps = t.intValue("bitrateKbps", 0, 50, 500_000);
+            if (w > aboveWidth || h > aboveHeight) {
+                throw new ConfigException(key + ": " + w + "x" + h + " is larger than " + above + "; tiers go from the"
+                    + " largest down");
+            }
+            if (kbps >= aboveBitrate) {
+                throw new ConfigException(t.key("bitrateKbps") + "=" + kbps + ": must be below " + above
+                    + "; a narrower link moves down the list");
+            }
+            final Path tierPath = Path.of(t.stringValue("path", path.toString() + io.sdr.poller.PollerConfig.TIER_SEPARATOR + name));
+            tiers.add(new Tier(name, w, h, kbps, tierPath));
+            above = "tier \"" + name + "\" above it (" + w + "x" + h + " at " + kbps + " kbps)";
+            aboveWidth = w;
+            aboveHeight = h;
+            aboveBitrate = kbps;
+        }
+        return List.copyOf(tiers);
+    }
+
+    /** One of a set of renditions (the stream with tiers, or a tier): their keyframes must line up. */
+    public boolean simulcast() {
+        return !tiers.isEmpty() || stream.indexOf(io.sdr.poller.PollerConfig.TIER_SEPARATOR) > 0;
+    }
+
+    /** The stream of a tier: {@code main~360p}. */
+    public String tierStream(final Tier tier) {
+        return stream + io.sdr.poller.PollerConfig.TIER_SEPARATOR + tier.name();
+    }
+
+    /** The settings one tier's encoder opens with: this configuration at the tier's size, rate and ring. */
+    public EncoderConfig forTier(final Tier tier) {
+        return new EncoderConfig(enabled, tierStream(tier), tier.path(), codec, candidates, tier.width(), tier.height(), fps,
+            tier.bitrateKbps(), gop, preset, tune, nvencPreset, nvencTune, threads, options, source, sourcePath, sourceCrc,
+            rawMaxFrameBytes, ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, 0, List.of());
     }
 
     private static int even(final ConfigReader c, final String name, final int defaultValue) {
@@ -155,7 +263,7 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
     public EncoderConfig withSize(final int newWidth, final int newHeight) {
         return new EncoderConfig(enabled, stream, path, codec, candidates, newWidth, newHeight, fps, bitrateKbps, gop,
             preset, tune, nvencPreset, nvencTune, threads, options, source, sourcePath, sourceCrc, rawMaxFrameBytes,
-            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, demoTelemetryHz);
+            ringSlotCount, ringSlotSize, retryInitialMs, retryMaxMs, yieldToOtherWriters, demoTelemetryHz, tiers);
     }
 
     /** The ring-header codec id of the output. */

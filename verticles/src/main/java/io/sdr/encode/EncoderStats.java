@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,6 +46,71 @@ public final class EncoderStats implements Shareable {
     private final AtomicLong rawFrames = new AtomicLong();
     private final AtomicLong[] rawRejected = new AtomicLong[RawRejection.values().length];
 
+    private final java.util.Map<String, Tier> tiers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> tierOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * What the encoder writes into one quality tier's ring ({@code main~360p}); the stream's own
+     * counters are those of {@link EncoderStats}. Written by the encoding thread, read by any.
+     */
+    public static final class Tier {
+        private final String stream;
+        private volatile String encoder;
+        private volatile String settings;
+        private final AtomicLong frames = new AtomicLong();
+        private final AtomicLong bytes = new AtomicLong();
+        private final AtomicLong keyframes = new AtomicLong();
+        private final AtomicLong dropped = new AtomicLong();
+
+        Tier(final String stream) {
+            this.stream = stream;
+        }
+
+        void opened(final String name, final String newSettings) {
+            encoder = name;
+            settings = newSettings;
+        }
+
+        void encoded(final int length, final boolean keyframe) {
+            frames.incrementAndGet();
+            bytes.addAndGet(length);
+            if (keyframe) {
+                keyframes.incrementAndGet();
+            }
+        }
+
+        void droppedOne() {
+            dropped.incrementAndGet();
+        }
+
+        public String stream() {
+            return stream;
+        }
+
+        public long frames() {
+            return frames.get();
+        }
+
+        public long bytes() {
+            return bytes.get();
+        }
+
+        public long keyframes() {
+            return keyframes.get();
+        }
+
+        /** Access units not written to the tier's ring (too large, or a second one for a picture). */
+        public long dropped() {
+            return dropped.get();
+        }
+
+        JsonObject toJson() {
+            return new JsonObject().put("stream", stream).put("name", encoder).put("settings", settings)
+                .put("frames", frames.get()).put("bytes", bytes.get()).put("keyframes", keyframes.get())
+                .put("dropped_packets", dropped.get());
+        }
+    }
+
     public EncoderStats(final String stream) {
         this.stream = stream;
         for (int i = 0; i < rawRejected.length; i++) {
@@ -63,6 +129,14 @@ public final class EncoderStats implements Shareable {
     }
 
     // ---- written by the encoder -----------------------------------------------------------------
+
+    /** The counters of tier {@code tierStream}, created on first use (in the order of first use). */
+    Tier tier(final String tierStream) {
+        return tiers.computeIfAbsent(tierStream, name -> {
+            tierOrder.add(name);
+            return new Tier(name);
+        });
+    }
 
     void configured(final String newCodec, final String newSource) {
         codec = newCodec;
@@ -182,8 +256,22 @@ public final class EncoderStats implements Shareable {
         return rawRejected[why.ordinal()].get();
     }
 
+    /** Access units not written to a ring (the rest of the stream carries on; counted in /health). */
+    public long droppedPackets() {
+        return droppedPackets.get();
+    }
+
     public String lastError() {
         return lastError;
+    }
+
+    /** The tiers the encoder writes besides the stream itself, largest first; empty without renditions. */
+    public List<Tier> tiers() {
+        final List<Tier> list = new ArrayList<>();
+        for (final String name : tierOrder) {
+            list.add(tiers.get(name));
+        }
+        return list;
     }
 
     /** Why the encoder stands by (another writer owns the ring), or null. */
@@ -215,7 +303,7 @@ public final class EncoderStats implements Shareable {
             raw.put("last_problem", lastRawProblem);
         }
         final long last = lastFrameNs;
-        return new JsonObject()
+        final JsonObject json = new JsonObject()
             .put("stream", stream)
             .put("state", state.name().toLowerCase(Locale.ROOT))
             .put("name", encoder)
@@ -235,5 +323,13 @@ public final class EncoderStats implements Shareable {
             .put("last_frame_age_ms", last == 0 ? null : Math.max(0, (nowNs - last) / 1_000_000))
             .put("last_error", lastError)
             .put("standby_reason", standbyReason);
+        if (!tierOrder.isEmpty()) {
+            final JsonArray list = new JsonArray();
+            for (final Tier tier : tiers()) {
+                list.add(tier.toJson());
+            }
+            json.put("tiers", list);
+        }
+        return json;
     }
 }

@@ -35,7 +35,7 @@ public final class EncoderVerticle extends VerticleBase {
     private final List<Meter> meters = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Meter info;
     private EncodePipeline pipeline;
-    private MessageConsumer<JsonObject> keyframes;
+    private final List<MessageConsumer<JsonObject>> keyframes = new java.util.ArrayList<>();
     private long demoTimer = -1;
     private final java.util.concurrent.atomic.LongAdder demoMessages = new java.util.concurrent.atomic.LongAdder();
 
@@ -64,10 +64,16 @@ public final class EncoderVerticle extends VerticleBase {
 
         pipeline = new EncodePipeline(config, stats, encode, captureToRing);
         pipeline.onEncoderChange(encoder -> encoderChanged(registry, config, encoder));
-        keyframes = vertx.eventBus().consumer(Addresses.keyframeRequest(config.stream()), message -> {
-            final JsonObject body = message.body();
-            pipeline.requestKeyframe(body == null ? "request" : body.getString("reason", "request"));
-        });
+        // A viewer that needs a keyframe on any tier gets it on all: the tiers' keyframes stay aligned,
+        // and a viewer moving to another tier waits for that one's next keyframe.
+        final List<String> streams = new java.util.ArrayList<>(List.of(config.stream()));
+        config.tiers().forEach(tier -> streams.add(config.tierStream(tier)));
+        for (final String stream : streams) {
+            keyframes.add(vertx.eventBus().<JsonObject>consumer(Addresses.keyframeRequest(stream), message -> {
+                final JsonObject body = message.body();
+                pipeline.requestKeyframe(body == null ? "request" : body.getString("reason", "request"));
+            }));
+        }
         pipeline.start();
         if (config.demoTelemetryHz() > 0) {
             startDemoTelemetry(config);
@@ -122,6 +128,18 @@ public final class EncoderVerticle extends VerticleBase {
         meters.add(FunctionCounter.builder("sdr.encoder.errors", stats, EncoderStats::errors)
             .description("Encoder failures (open, encode, ring) and dropped access units").tag("stream", stream)
             .register(registry));
+        for (final EncoderConfig.Tier tier : config.tiers()) {
+            // The same meters for each tier's own ring, tagged with the tier's stream (main~360p).
+            final EncoderStats.Tier counters = stats.tier(config.tierStream(tier));
+            final String name = counters.stream();
+            meters.add(FunctionCounter.builder("sdr.encoder.frames", counters, EncoderStats.Tier::frames)
+                .description("Encoded frames written to the ring").tag("stream", name).register(registry));
+            meters.add(FunctionCounter.builder("sdr.encoder.bytes", counters, EncoderStats.Tier::bytes)
+                .description("Encoded bytes written to the ring").tag("stream", name).register(registry));
+            meters.add(FunctionCounter.builder("sdr.encoder.tier.dropped", counters, EncoderStats.Tier::dropped)
+                .description("Access units of a tier not written (a gap in its frame_seq; the next picture is an IDR on every tier)")
+                .tag("stream", name).register(registry));
+        }
         meters.add(FunctionCounter.builder("sdr.encoder.demo.telemetry", demoMessages, java.util.concurrent.atomic.LongAdder::sum)
             .description("Demo telemetry messages published (telemetry.demo.*)").tag("stream", stream).register(registry));
         meters.add(FunctionCounter.builder("sdr.encoder.restarts", stats, EncoderStats::restarts)
@@ -166,9 +184,7 @@ public final class EncoderVerticle extends VerticleBase {
         if (demoTimer >= 0) {
             vertx.cancelTimer(demoTimer);
         }
-        if (keyframes != null) {
-            keyframes.unregister();
-        }
+        keyframes.forEach(MessageConsumer::unregister);
         if (pipeline != null) {
             pipeline.close();
         }

@@ -59,18 +59,32 @@ final class RingActivity {
      * changed meanwhile, null when it is absent or idle.
      */
     static String otherWriter(final Path path, final long windowNs) {
-        final Mark before = mark(path);
-        if (before == null) {
+        return otherWriter(java.util.List.of(path), windowNs);
+    }
+
+    /** Like {@link #otherWriter(Path, long)} for several rings (a stream's tiers), watched in one window. */
+    static String otherWriter(final java.util.List<Path> paths, final long windowNs) {
+        final java.util.List<Mark> before = new java.util.ArrayList<>();
+        boolean any = false;
+        for (final Path path : paths) {
+            final Mark mark = mark(path);
+            before.add(mark);
+            any |= mark != null;
+        }
+        if (!any) {
             return null;
         }
         LockSupport.parkNanos(windowNs);
-        final Mark after = mark(path);
-        if (after == null || Objects.equals(before, after)) {
-            return null;
+        for (int i = 0; i < paths.size(); i++) {
+            final Mark was = before.get(i);
+            final Mark after = was == null ? null : mark(paths.get(i));
+            if (after != null && !Objects.equals(was, after)) {
+                return "ring " + paths.get(i) + " is being written by another writer (" + (Objects.equals(was.fileKey(), after.fileKey())
+                    ? "position " + was.position() + " -> " + after.position() : "file re-created") + " within "
+                    + windowNs / 1_000_000 + " ms)";
+            }
         }
-        return "ring " + path + " is being written by another writer (" + (Objects.equals(before.fileKey(), after.fileKey())
-            ? "position " + before.position() + " -> " + after.position() : "file re-created") + " within "
-            + windowNs / 1_000_000 + " ms)";
+        return null;
     }
 
     /** Who holds the ring path now, compared with the file the encoder created. */

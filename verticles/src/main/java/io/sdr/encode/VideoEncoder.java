@@ -148,16 +148,19 @@ public final class VideoEncoder implements AutoCloseable {
     /** The AVOptions used for {@code name}: zero-latency defaults per encoder family, then the configured ones. */
     static Map<String, String> options(final String name, final EncoderConfig config) {
         final Map<String, String> options = new LinkedHashMap<>();
+        // Renditions switch viewers at keyframes: only the GOP and forced IDRs may make one, never
+        // a scene cut one tier's encoder sees and another's does not.
+        final String aligned = config.simulcast() ? ":scenecut=0" : "";
         if (name.equals("libx264")) {
             options.put("preset", config.preset());
             options.put("tune", config.tune());
             options.put("forced-idr", "1");
-            options.put("x264-params", "repeat-headers=1:annexb=1");
+            options.put("x264-params", "repeat-headers=1:annexb=1" + aligned);
         } else if (name.equals("libx265")) {
             options.put("preset", config.preset());
             options.put("tune", config.tune());
             options.put("forced-idr", "1");
-            options.put("x265-params", "log-level=error:repeat-headers=1:annexb=1");
+            options.put("x265-params", "log-level=error:repeat-headers=1:annexb=1" + aligned);
         } else if (name.endsWith("_nvenc")) {
             options.put("preset", config.nvencPreset());
             options.put("tune", config.nvencTune());

@@ -47,9 +47,11 @@ public final class HealthHandler implements Handler<RoutingContext> {
     /**
      * The streams served and when one is stale.
      *
+     * @param streams every stream, quality tiers ({@code main~360p}) included
+     * @param baseStreams the streams without their tiers: each one a health check
      * @param healthStaleMs a stream with no frame for this long makes /health 503
      */
-    public record Served(List<String> streams, String defaultStream, long healthStaleMs) {
+    public record Served(List<String> streams, List<String> baseStreams, String defaultStream, long healthStaleMs) {
     }
 
     private final Vertx vertx;
@@ -66,7 +68,10 @@ public final class HealthHandler implements Handler<RoutingContext> {
         this.config = config;
         this.state = state;
         this.checks = HealthChecks.create(vertx);
-        for (final String stream : config.streams()) {
+        // A quality tier (main~360p) is no check of its own: when its ring has no writer (an outside
+        // encoder feeds only the stream itself, and the in-process one stands by) viewers stay on the
+        // tiers that run, and the service is as good as its stream's.
+        for (final String stream : config.baseStreams()) {
             checks.register("stream." + stream, promise -> promise.complete(streamStatus(stream)));
         }
     }
@@ -116,6 +121,13 @@ public final class HealthHandler implements Handler<RoutingContext> {
                     if (id.startsWith("stream.") && check.getData() != null) {
                         streams.put(id.substring("stream.".length()), check.getData());
                     }
+                }
+            }
+            for (final String stream : config.streams()) {
+                if (!streams.containsKey(stream)) {
+                    final Status tier = streamStatus(stream);
+                    streams.put(stream, tier.getData().put("tier_of", stream.substring(0, Math.max(0, stream.indexOf(io.sdr.poller.PollerConfig.TIER_SEPARATOR))))
+                        .put("status", tier.isOk() ? "UP" : "DOWN"));
                 }
             }
             body.put("streams", streams).put("checks", checkList);

@@ -44,6 +44,14 @@ final class AdaptiveTier {
     /** The bitrate of each tier, as the fan-out measures it (wire bytes per second; 0 = unknown). */
     interface Rates {
         long bytesPerSecond(int tier);
+
+        /**
+         * Whether the tier has frames now. A tier whose ring has no writer (an outside encoder that
+         * feeds only the stream itself) is never a target: a viewer sent there would wait in vain.
+         */
+        default boolean live(final int tier) {
+            return true;
+        }
     }
 
     /** Why a viewer is on its tier; the names go on the wire (0x03 tier message). */
@@ -160,12 +168,19 @@ final class AdaptiveTier {
         if (comfortable < COMFORT_NS) {
             return false;
         }
-        final long up = rates.bytesPerSecond(current - 1);
-        final boolean fits = linkBytesPerSecond == 0 || up == 0 || up <= FIT * linkBytesPerSecond;
-        if (!fits && comfortable < blindWaitNs[current - 1]) {
+        int above = current - 1;
+        while (above >= 0 && !rates.live(above)) {
+            above--;
+        }
+        if (above < 0) {
             return false;
         }
-        target = current - 1;
+        final long up = rates.bytesPerSecond(above);
+        final boolean fits = linkBytesPerSecond == 0 || up == 0 || up <= FIT * linkBytesPerSecond;
+        if (!fits && comfortable < blindWaitNs[above]) {
+            return false;
+        }
+        target = above;
         targetReason = Reason.PROBE;
         return true;
     }
@@ -191,11 +206,21 @@ final class AdaptiveTier {
             target = NONE;
             return NONE;
         }
-        int down = current + 1;
-        if (linkBytesPerSecond > 0) {
-            while (down < tiers - 1 && rates.bytesPerSecond(down) > FIT * linkBytesPerSecond) {
-                down++;
+        // The largest live tier below whose rate fits the link (the next live one when the rate is
+        // not known yet), else the smallest live one.
+        int down = NONE;
+        for (int t = current + 1; t < tiers; t++) {
+            if (!rates.live(t)) {
+                continue;
             }
+            down = t;
+            if (linkBytesPerSecond == 0 || rates.bytesPerSecond(t) <= FIT * linkBytesPerSecond) {
+                break;
+            }
+        }
+        if (down == NONE) {
+            target = NONE;
+            return NONE;
         }
         target = down;
         targetReason = Reason.LAGGING;

@@ -56,6 +56,10 @@ final class StreamFanout {
     private final List<WsClient> arriving = new ArrayList<>();
     private final ByteRate rate = new ByteRate();
     private long keyframesSeen;
+    /** When the last frame arrived (System.nanoTime); 0 before the first. */
+    private long lastFrameNs;
+    /** A tier without a frame for this long is no target for a switch. */
+    static final long LIVE_NS = 1_000_000_000L;
     /** Keyframes of the tier being left that a switching viewer skips before the switch is given up. */
     static final int MAX_SWITCH_SKIPS = 3;
 
@@ -75,6 +79,7 @@ final class StreamFanout {
     void onFrame(final Frame frame) {
         final long now = System.nanoTime();
         interval.arrived(now);
+        lastFrameNs = now;
         rate.add(now, frame.messageLength());
         if (frame.isKeyframe()) {
             keyframesSeen++;
@@ -238,6 +243,11 @@ final class StreamFanout {
 
     TierLadder ladder() {
         return ladder;
+    }
+
+    /** Whether a frame arrived within {@link #LIVE_NS}. */
+    boolean live(final long nowNs) {
+        return lastFrameNs != 0 && nowNs - lastFrameNs < LIVE_NS;
     }
 
     /** This tier's measured bitrate in wire bytes per second (0 until a second was seen). */

@@ -11,7 +11,7 @@ import java.util.List;
  */
 final class TierLadder implements AdaptiveTier.Rates {
     /** Separates a stream's name from its tier's: {@code main~360p}. */
-    static final char SEPARATOR = '~';
+    static final char SEPARATOR = io.sdr.poller.PollerConfig.TIER_SEPARATOR;
 
     private final String stream;
     private final List<StreamFanout> tiers;
@@ -71,6 +71,11 @@ final class TierLadder implements AdaptiveTier.Rates {
     @Override
     public long bytesPerSecond(final int tier) {
         return tiers.get(tier).bytesPerSecond();
+    }
+
+    @Override
+    public boolean live(final int tier) {
+        return tiers.get(tier).live(System.nanoTime());
     }
 
     /** A viewer's tier state on this ladder, starting on {@code start}. */

@@ -122,7 +122,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             final JsonObject info = new JsonObject();
             final String label = one.stringValue("label", null);
             if (label != null) {
-                if (!label.matches("[A-Za-z0-9_.-]{1,32}") || "auto".equals(label)) {
+                if (!label.matches(io.sdr.poller.PollerConfig.TIER_NAME) || "auto".equals(label)) {
                     throw new ConfigException(one.key("label") + "=\"" + label
                         + "\": must be 1-32 of A-Z a-z 0-9 _ . - and not \"auto\"");
                 }

@@ -97,7 +97,7 @@ public final class WebSocketVerticle extends VerticleBase {
 
         final Router router = Router.router(vertx);
         router.get("/health").handler(new HealthHandler(vertx,
-            new HealthHandler.Served(config.streams(), config.defaultStream(), config.healthStaleMs()), state,
+            new HealthHandler.Served(config.streams(), config.baseStreams(), config.defaultStream(), config.healthStaleMs()), state,
             ctx -> access.admin(ctx.request())));
         // A scrape takes 10-60 ms: on a worker, so it never stalls this group's video.
         router.get("/metrics").handler(ctx -> {

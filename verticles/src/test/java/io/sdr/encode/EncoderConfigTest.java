@@ -73,6 +73,71 @@ class EncoderConfigTest {
         assertEquals(true, unknown.getMessage().startsWith("encoder.bitrate: unknown setting; allowed: "), unknown.getMessage());
     }
 
+    private static JsonObject tier(final String name, final int width, final int height, final int kbps) {
+        return new JsonObject().put("name", name).put("width", width).put("height", height).put("bitrateKbps", kbps);
+    }
+
+    private static JsonObject withTiers(final JsonObject... tiers) {
+        final JsonArray list = new JsonArray();
+        for (final JsonObject t : tiers) {
+            list.add(t);
+        }
+        return new JsonObject().put("stream", "main").put("path", "/dev/shm/t/frames").put("tiers", list);
+    }
+
+    @Test
+    void shouldReadTiersBelowTheStreamWithARingEachNextToTheStreams() {
+        final EncoderConfig c = EncoderConfig.from(withTiers(tier("360p", 640, 360, 600), tier("180p", 320, 180, 150)));
+        assertEquals(List.of(new EncoderConfig.Tier("360p", 640, 360, 600, Path.of("/dev/shm/t/frames~360p")),
+            new EncoderConfig.Tier("180p", 320, 180, 150, Path.of("/dev/shm/t/frames~180p"))), c.tiers());
+        assertEquals("main~360p", c.tierStream(c.tiers().get(0)));
+        final EncoderConfig low = c.forTier(c.tiers().get(1));
+        assertEquals(List.of("main~180p", Path.of("/dev/shm/t/frames~180p"), 320, 180, 150, 60, List.of()),
+            List.of(low.stream(), low.path(), low.width(), low.height(), low.bitrateKbps(), low.gop(), low.tiers()));
+        assertEquals(true, c.simulcast());
+        assertEquals(true, low.simulcast());
+        assertEquals(false, EncoderConfig.from(new JsonObject()).simulcast());
+        assertEquals(List.of(), EncoderConfig.from(new JsonObject()).tiers());
+        // Keyframes only at the GOP and on request when tiers must line up (x264 scene cuts off).
+        assertEquals("repeat-headers=1:annexb=1:scenecut=0", VideoEncoder.options("libx264", low).get("x264-params"));
+        assertEquals("repeat-headers=1:annexb=1", VideoEncoder.options("libx264", EncoderConfig.from(new JsonObject()))
+            .get("x264-params"));
+    }
+
+    @Test
+    void shouldRefuseTiersThatAViewerCouldNotMoveDownTo() {
+        assertRefused(withTiers(tier("360p", 640, 360, 600)).put("tiers", "360p"),
+            "encoder.tiers=360p: must be a list of {\"name\", \"width\", \"height\", \"bitrateKbps\"} objects, largest first");
+        assertRefused(withTiers(tier("360p", 640, 360, 600)).put("tiers", new JsonArray().add(3)),
+            "encoder.tiers[0]=3: must be an object {\"name\", \"width\", \"height\", \"bitrateKbps\"}");
+        assertRefused(withTiers(new JsonObject().put("name", "360p").put("width", 640).put("height", 360)),
+            "encoder.tiers[0].bitrateKbps: missing; a tier needs name, width, height and bitrateKbps");
+        assertRefused(withTiers(tier("360p", 640, 360, 600).put("fps", 15)),
+            "encoder.tiers[0].fps: unknown setting; allowed: bitrateKbps, height, name, path, width");
+        assertRefused(withTiers(tier("3 60", 640, 360, 600)),
+            "encoder.tiers[0].name=\"3 60\": must be 1-32 of A-Z a-z 0-9 _ . - and not \"auto\"");
+        assertRefused(withTiers(tier("auto", 640, 360, 600)),
+            "encoder.tiers[0].name=\"auto\": must be 1-32 of A-Z a-z 0-9 _ . - and not \"auto\"");
+        assertRefused(withTiers(tier("720p", 640, 360, 600)),
+            "encoder.tiers[0].name=\"720p\": the stream itself is called 720p (its height); name the tier after its own size");
+        assertRefused(withTiers(tier("low", 640, 360, 600), tier("low", 320, 180, 150)),
+            "encoder.tiers[1].name=\"low\": two tiers with the same name");
+        assertRefused(withTiers(tier("360p", 641, 360, 600)), "encoder.tiers[0].width=641: must be even (4:2:0 chroma)");
+        assertRefused(withTiers(tier("1080p", 1920, 1080, 600)), "encoder.tiers[0]: 1920x1080 is larger than the stream itself"
+            + " (encoder.width=1280, encoder.height=720, encoder.bitrateKbps=2500); tiers go from the largest down");
+        assertRefused(withTiers(tier("360p", 640, 360, 2500)), "encoder.tiers[0].bitrateKbps=2500: must be below the stream"
+            + " itself (encoder.width=1280, encoder.height=720, encoder.bitrateKbps=2500); a narrower link moves down the list");
+        assertRefused(withTiers(tier("180p", 320, 180, 150), tier("360p", 640, 360, 600)), "encoder.tiers[1]: 640x360 is larger"
+            + " than tier \"180p\" above it (320x180 at 150 kbps); tiers go from the largest down");
+        assertRefused(withTiers(tier("a", 640, 360, 600), tier("b", 640, 360, 700)), "encoder.tiers[1].bitrateKbps=700: must be"
+            + " below tier \"a\" above it (640x360 at 600 kbps); a narrower link moves down the list");
+        final JsonObject many = withTiers();
+        for (int i = 0; i <= EncoderConfig.MAX_TIERS; i++) {
+            many.getJsonArray("tiers").add(tier("t" + i, 640, 360, 600 - i));
+        }
+        assertRefused(many, "encoder.tiers: 8 tiers, at most 7");
+    }
+
     private static void assertRefused(final JsonObject json, final String message) {
         assertEquals(message, assertThrows(ConfigException.class, () -> EncoderConfig.from(json)).getMessage());
     }

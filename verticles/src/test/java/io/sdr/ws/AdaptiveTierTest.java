@@ -56,6 +56,46 @@ class AdaptiveTierTest {
         assertEquals(2, tier.current());
     }
 
+    /** Rates with tier {@code dead} showing no frames (its ring has no writer). */
+    private static AdaptiveTier.Rates without(final int... dead) {
+        return new AdaptiveTier.Rates() {
+            @Override
+            public long bytesPerSecond(final int tier) {
+                return RATES[tier];
+            }
+
+            @Override
+            public boolean live(final int tier) {
+                return java.util.Arrays.stream(dead).noneMatch(d -> d == tier);
+            }
+        };
+    }
+
+    @Test
+    void shouldPassOverATierWithoutFramesOnTheWayDown() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 0, false, without(1), 0);
+        assertEquals(2, tier.lagged(100 * MS), "the next tier has no frames: the one below it");
+        final AdaptiveTier fast = new AdaptiveTier(3, 0, false, without(1), 0);
+        // 100 kB/s would carry tier 1 (75 kB/s); it has no frames, so tier 2 it is.
+        assertEquals(2, fast.lagged(busyLink(fast, 0, 1.0, 100_000)));
+    }
+
+    @Test
+    void shouldResyncWhereItIsWhenNoTierBelowHasFrames() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 0, false, without(1, 2), 0);
+        assertEquals(AdaptiveTier.NONE, tier.lagged(100 * MS));
+        assertEquals(0, tier.current());
+    }
+
+    @Test
+    void shouldProbePastATierWithoutFrames() {
+        final AdaptiveTier tier = new AdaptiveTier(3, 2, false, without(1), 0);
+        assertTrue(tier.offered(2 * S, 0, LAG), "comfortable for 2 s with no link rate known: probed up");
+        assertEquals(0, tier.target(), "over tier 1, which has no frames");
+        final AdaptiveTier top = new AdaptiveTier(3, 1, false, without(0), 0);
+        assertFalse(top.offered(2 * S, 0, LAG), "nothing above with frames: no probe");
+    }
+
     @Test
     void shouldNotMeasureTheLinkWhileItIsIdle() {
         final AdaptiveTier tier = adaptive(0);
