@@ -324,7 +324,15 @@ public final class MainVerticle extends VerticleBase {
         if (recording.containsKey("streams")) {
             throw new ConfigException("recording.streams: every configured stream is recorded; the key is not a setting");
         }
-        recording.put("streams", names);
+        // Quality tiers (main~360p) are renditions of their stream's pictures: a clip of main is
+        // the recording, and three histories of one camera would triple the memory for nothing.
+        final JsonArray recorded = new JsonArray();
+        for (final Object name : names) {
+            if (name.toString().indexOf(io.sdr.poller.PollerConfig.TIER_SEPARATOR) < 0) {
+                recorded.add(name);
+            }
+        }
+        recording.put("streams", recorded);
         plan.recording = RecordingConfig.from(recording).enabled() ? recording : null;
         return plan;
     }

@@ -34,6 +34,8 @@ public final class SlowReader implements AutoCloseable {
     private long[] sampleBytes = new long[1024];
     private int samples;
     private volatile long bytesPerSecond;
+    /** How far reading may catch up after the socket had nothing: a link's burst (unbounded by default). */
+    private volatile long maxCreditNs = Long.MAX_VALUE;
     private volatile long bytesRead;
     private volatile boolean stop;
     private volatile Throwable failure;
@@ -73,6 +75,15 @@ public final class SlowReader implements AutoCloseable {
         thread = new Thread(this::run, "slow-ws-reader");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * Bounds the catching up after an idle spell to {@code burstNs} of the rate, as a link of that
+     * rate with a buffer that small would: without it, a reader that found nothing to read for a
+     * second may then take a second's worth at once, faster than its rate.
+     */
+    public void limitBurst(final long burstNs) {
+        this.maxCreditNs = burstNs;
     }
 
     public void setRate(final long bytesPerSecond) {
@@ -130,7 +141,12 @@ public final class SlowReader implements AutoCloseable {
                     LockSupport.parkNanos(10_000_000L);
                     continue;
                 }
-                final long allowedAtNs = budgetStartNs + budgetBytes * 1_000_000_000L / rate;
+                long allowedAtNs = budgetStartNs + budgetBytes * 1_000_000_000L / rate;
+                final long credit = System.nanoTime() - allowedAtNs;
+                if (credit > maxCreditNs) {
+                    budgetStartNs += credit - maxCreditNs;
+                    allowedAtNs = budgetStartNs + budgetBytes * 1_000_000_000L / rate;
+                }
                 final long wait = allowedAtNs - System.nanoTime();
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);

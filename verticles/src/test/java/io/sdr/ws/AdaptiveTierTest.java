@@ -56,6 +56,22 @@ class AdaptiveTierTest {
         assertEquals(2, tier.current());
     }
 
+    @Test
+    void shouldLeaveHeadroomForKeyframesOnALinkATierWouldNearlyFill() {
+        final AdaptiveTier tier = adaptive(0);
+        // 25 % of the top tier (78 kB/s): tier 1's 75 kB/s would fill it to 96 %, with no room for
+        // its keyframes; tier 2 it is, and tier 1 is not probed while the measured rate stands.
+        long now = busyLink(tier, 0, 1.0, 78_125);
+        assertEquals(2, tier.lagged(now));
+        tier.switched(now);
+        for (final long end = now + AdaptiveTier.BLIND_PROBE_NS - MS; now < end; now += 100 * MS) {
+            assertFalse(tier.offered(now, 0, LAG), "probed at " + now / MS + " ms");
+        }
+        // 50 % (156 kB/s) carries tier 1 with room to spare.
+        final AdaptiveTier half = adaptive(0);
+        assertEquals(1, half.lagged(busyLink(half, 0, 1.0, 156_250)));
+    }
+
     /** Rates with tier {@code dead} showing no frames (its ring has no writer). */
     private static AdaptiveTier.Rates without(final int... dead) {
         return new AdaptiveTier.Rates() {
@@ -157,7 +173,7 @@ class AdaptiveTierTest {
     @Test
     void shouldSendAFailedProbeBackAndWaitTwiceAsLongBeforeTheNextBlindProbe() {
         final AdaptiveTier tier = adaptive(0);
-        // 70 kB/s: just short of tier 1 (75 kB/s needs 77 kB/s at the 0.97 fit), so tier 2 and blind probes.
+        // 70 kB/s: short of tier 1 (75 kB/s needs 94 kB/s at the 0.8 fit), so tier 2 and blind probes.
         long now = busyLink(tier, 0, 1.0, 70_000);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);

@@ -1,0 +1,264 @@
+package io.sdr.server;
+
+import io.sdr.ring.RingWriter;
+import io.sdr.server.ServerTestKit.VideoFrame;
+import io.sdr.server.ServerTestKit.Viewer;
+import io.sdr.testing.ChildProcess;
+import io.sdr.testing.FatJar;
+import io.sdr.testing.Http;
+import io.sdr.testing.SlowReader;
+import io.sdr.testing.WireMessages;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+import static io.sdr.testing.Ports.freePort;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Quality tiers for narrow links (issue 20), the fat jar as shipped: three rings written as an
+ * encoder with renditions writes them (every picture to each, the same frame_seq, keyframes
+ * aligned; 720p 8,000 B frames with a 64,000 B keyframe a second at 30 fps, 360p and 180p at 24 %
+ * and 6 % of those sizes, the shares of 2,500 / 600 / 150 kbps), two healthy viewers and one viewer
+ * per rate class reading at 25 %, 50 % and 100 % of the top tier's wire rate through a 16 KiB
+ * receive buffer, with at most 50 ms of catching up after an idle spell (a link, not a bucket).
+ *
+ * <p>Each narrow viewer asks for {@code main} (adaptive) and must settle within 3 s on the largest
+ * tier its rate carries, stay there, be shown no frame older than 250 ms afterwards (the p99 of
+ * each second's oldest frame) and get at least 90 % of the frame rate. "Carries" is the server's
+ * rule ({@code AdaptiveTier.FIT}): a tier's rate at most 80 % of the link's, the rest being room
+ * for keyframes. So a link exactly as fast as the top tier's average does not carry it (its
+ * keyframes and the join burst would never drain and every frame would wait behind them): that
+ * viewer settles on 360p, as do 50 % links, and 25 % ones on 180p. The tier of a frame is told by
+ * its size, the frame's age from the writer's own clock: nothing here trusts the server's report.
+ *
+ * <p>The frames are synthetic on purpose: the rates must be known exactly for "25 % of the top
+ * tier" to mean anything; EncodePipelineTiersTest and ViewerTierBrowserTest run the real encoder's
+ * tiers and decoder.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(120)
+class TierFatJarTest {
+    private static final int FPS = 30;
+    private static final int FRAME = 8_000;
+    private static final int KEYFRAME = 64_000;
+    private static final double[] SHARES = {1.0, 0.24, 0.06};
+    private static final String[] LABELS = {"720p", "360p", "180p"};
+    private static final int SECONDS = 16;
+    private static final long SETTLE_NS = 3_000_000_000L;
+    private static final long AGE_LIMIT_NS = 250_000_000L;
+    /** The share of a link a tier may fill and still fit (AdaptiveTier.FIT). */
+    private static final double FIT = 0.8;
+
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    @Test
+    void shouldSettleEachNarrowViewerOnTheLargestTierItsLinkCarriesWithFreshFrames(final Vertx vertx) throws Exception {
+        final int port = freePort();
+        final RingWriter[] writers = new RingWriter[SHARES.length];
+        final JsonObject streams = new JsonObject();
+        final JsonObject tiers = new JsonObject();
+        for (int t = 0; t < SHARES.length; t++) {
+            final String stream = t == 0 ? "main" : "main~" + LABELS[t];
+            final Path ring = dir.resolve("frames-" + LABELS[t]);
+            writers[t] = RingWriter.createV2(ring, 64, 128 * 1024);
+            closing.add(writers[t]);
+            streams.put(stream, new JsonObject().put("path", ring.toString()));
+            tiers.put(stream, new JsonObject().put("label", LABELS[t])
+                .put("bitrateKbps", Math.round(bytesPerSecond(t) * 8 / 1000.0)));
+        }
+        final JsonObject conf = new JsonObject().put("streams", streams)
+            .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port).put("tiers", tiers))
+            .put("bridge", new JsonObject().put("enabled", false));
+        final ChildProcess server = FatJar.start("server-tiers", Map.of(), "-conf", conf.encode());
+        closing.add(server);
+        Http.awaitServing(server, port);
+
+        final int frames = SECONDS * FPS;
+        final AtomicLongArray writtenNs = new AtomicLongArray(frames + 2);
+        final AtomicBoolean writing = new AtomicBoolean(true);
+        final Thread feeder = new Thread(() -> feed(writers, writtenNs, writing), "tier-writer");
+        feeder.start();
+        closing.add(() -> {
+            writing.set(false);
+            feeder.join(5_000);
+        });
+        // The writer's first keyframe in every ring before anyone joins: the join is from a cached GOP.
+        LockSupport.parkNanos(300_000_000L);
+
+        final List<Viewer> healthy = List.of(Viewer.connect(vertx, port, "/stream/ws?stream=main", "healthy-a"),
+            Viewer.connect(vertx, port, "/stream/ws?stream=main", "healthy-b"));
+        final double[] linkShares = {0.25, 0.5, 1.0};
+        final SlowReader[] narrow = new SlowReader[linkShares.length];
+        for (int c = 0; c < linkShares.length; c++) {
+            narrow[c] = new SlowReader(port, "/stream/ws?stream=main", 16 * 1024, (long) (linkShares[c] * bytesPerSecond(0)));
+            narrow[c].limitBurst(50_000_000L);
+            closing.add(narrow[c]);
+        }
+        feeder.join(SECONDS * 1000L + 10_000);
+
+        final StringBuilder figures = new StringBuilder();
+        final List<String> failures = new ArrayList<>();
+        for (int c = 0; c < linkShares.length; c++) {
+            final long link = (long) (linkShares[c] * bytesPerSecond(0));
+            final int expected = largestFitting(link);
+            final String name = Math.round(linkShares[c] * 100) + " % link";
+            final List<long[]> shown = shown(narrow[c], writtenNs);
+            if (shown.size() < FPS) {
+                failures.add(name + ": " + shown.size() + " frames shown");
+                continue;
+            }
+            final long first = shown.get(0)[0];
+            final long last = shown.get(shown.size() - 1)[0];
+            long settled = first;
+            for (int i = 1; i < shown.size(); i++) {
+                if (shown.get(i)[2] != shown.get(i - 1)[2]) {
+                    settled = shown.get(i)[0];
+                }
+            }
+            final int tier = (int) shown.get(shown.size() - 1)[2];
+            final long windowStart = first + SETTLE_NS;
+            final int seconds = (int) ((last - windowStart) / 1_000_000_000L);
+            final long[] oldest = new long[Math.max(0, seconds)];
+            int inWindow = 0;
+            for (final long[] s : shown) {
+                final long second = (s[0] - windowStart) / 1_000_000_000L;
+                if (s[0] >= windowStart && second < seconds) {
+                    oldest[(int) second] = Math.max(oldest[(int) second], s[1]);
+                    inWindow++;
+                }
+            }
+            final long[] sorted = oldest.clone();
+            Arrays.sort(sorted);
+            final long p99 = sorted.length == 0 ? Long.MAX_VALUE : sorted[(int) Math.ceil(0.99 * sorted.length) - 1];
+            final double fps = seconds == 0 ? 0 : inWindow / (double) seconds;
+            figures.append(String.format("TIERS %-10s expected %s, settled on %s after %.2f s, oldest frame per second ms %s (p99 %.1f), %.1f fps%n",
+                name, LABELS[expected], LABELS[tier], (settled - first) / 1e9,
+                Arrays.toString(Arrays.stream(oldest).map(ns -> ns / 1_000_000).toArray()), p99 / 1e6, fps));
+            if (tier != expected) {
+                failures.add(name + ": on " + LABELS[tier] + ", not " + LABELS[expected]);
+            }
+            if (settled - first > SETTLE_NS) {
+                failures.add(name + ": last switch " + (settled - first) / 1_000_000 + " ms after the first frame (> 3 s)");
+            }
+            if (seconds < 8) {
+                failures.add(name + ": only " + seconds + " whole seconds after settling");
+            }
+            if (p99 > AGE_LIMIT_NS) {
+                failures.add(name + ": p99 of each second's oldest frame " + p99 / 1_000_000 + " ms > 250 ms");
+            }
+            if (fps < 0.9 * FPS) {
+                failures.add(name + ": " + String.format("%.1f", fps) + " frames/s < 90 % of " + FPS);
+            }
+        }
+        System.out.print(figures);
+        assertEquals(List.of(), failures, figures.toString());
+
+        // Healthy viewers: the top tier throughout, every frame from their first keyframe on.
+        for (final Viewer viewer : healthy) {
+            viewer.assertStream(true);
+            assertTrue(viewer.count() >= frames - 2 * FPS, viewer.name + " received " + viewer.count() + " of " + frames);
+            for (final VideoFrame f : viewer.frames()) {
+                assertEquals(0, tierOfSize(f.size()), viewer.name + ": a frame of another tier: " + f);
+            }
+        }
+    }
+
+    /** (receivedNs, age ns, tier) of each video message a narrow viewer got, in order; fails on a frame out of order. */
+    private static List<long[]> shown(final SlowReader reader, final AtomicLongArray writtenNs) {
+        final List<long[]> shown = new ArrayList<>();
+        long lastSeq = 0;
+        for (final SlowReader.Event e : reader.events()) {
+            if (e.type() != 1) {
+                continue;
+            }
+            assertTrue(e.seq() > lastSeq && e.seq() < writtenNs.length(), "frame_seq " + e.seq() + " after " + lastSeq);
+            lastSeq = e.seq();
+            final int tier = tierOfSize(e.length() - 1 - WireMessages.HEADER_LENGTH);
+            assertTrue(tier >= 0, "a frame of no tier's size: " + e);
+            shown.add(new long[] {e.receivedNs(), e.receivedNs() - writtenNs.get((int) e.seq()), tier});
+        }
+        return shown;
+    }
+
+    private static int size(final int tier, final boolean keyframe) {
+        return (int) Math.round((keyframe ? KEYFRAME : FRAME) * SHARES[tier]);
+    }
+
+    private static int tierOfSize(final int size) {
+        for (int t = 0; t < SHARES.length; t++) {
+            if (size == size(t, false) || size == size(t, true)) {
+                return t;
+            }
+        }
+        return -1;
+    }
+
+    /** A tier's wire rate: a second's frames, each with its message header and WebSocket frame header. */
+    private static long bytesPerSecond(final int tier) {
+        long bytes = 0;
+        for (int i = 0; i < FPS; i++) {
+            final int message = 1 + WireMessages.HEADER_LENGTH + size(tier, i == 0);
+            bytes += message + (message < 126 ? 2 : message < 65_536 ? 4 : 10);
+        }
+        return bytes;
+    }
+
+    private static int largestFitting(final long linkBytesPerSecond) {
+        for (int t = 0; t < SHARES.length; t++) {
+            if (bytesPerSecond(t) <= FIT * linkBytesPerSecond) {
+                return t;
+            }
+        }
+        return SHARES.length - 1;
+    }
+
+    /** 30 fps on the writer's own schedule; each picture to every ring under one frame_seq, keyframes aligned. */
+    private static void feed(final RingWriter[] writers, final AtomicLongArray writtenNs, final AtomicBoolean writing) {
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[KEYFRAME]);
+        final long interval = 1_000_000_000L / FPS;
+        long due = System.nanoTime();
+        for (int s = 1; s < writtenNs.length() - 1 && writing.get(); s++) {
+            final boolean keyframe = (s - 1) % FPS == 0;
+            final int start = (s * 31) & 0xFF;
+            for (int i = 0; i < KEYFRAME; i++) {
+                payload.putByte(i, (byte) (start + i));
+            }
+            writtenNs.set(s, System.nanoTime());
+            for (int t = 0; t < writers.length; t++) {
+                writers[t].write(s, keyframe ? 1 : 0, 1, payload, 0, size(t, keyframe));
+            }
+            due += interval;
+            final long wait = due - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+        }
+    }
+}
