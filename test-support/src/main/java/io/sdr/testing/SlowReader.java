@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * ended, so a test can tell what was ahead of a message in the socket.
  */
 public final class SlowReader implements AutoCloseable {
-    /** One received message: type 1 (video, {@code seq}) or 2 (telemetry, {@code subject}/{@code payload}). */
+    /** One received message: type 1 (video, {@code seq}), 2 (telemetry, {@code subject}/{@code payload}) or 3 (control, its JSON as {@code payload}). */
     public record Event(int type, long seq, int length, String subject, byte[] payload, long endOffset, long receivedNs) {
     }
 
@@ -84,6 +84,19 @@ public final class SlowReader implements AutoCloseable {
      */
     public void limitBurst(final long burstNs) {
         this.maxCreditNs = burstNs;
+    }
+
+    /** Sends a text message (masked with a zero key, as a client must mask), e.g. {@code {"tiers":true}}. */
+    public synchronized void sendText(final String text) throws IOException {
+        final byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        if (payload.length > 125) {
+            throw new IllegalArgumentException("a short control message only: " + payload.length + " bytes");
+        }
+        final byte[] frame = new byte[6 + payload.length];
+        frame[0] = (byte) 0x81;
+        frame[1] = (byte) (0x80 | payload.length);
+        System.arraycopy(payload, 0, frame, 6, payload.length);
+        socket.getOutputStream().write(frame);
     }
 
     public void setRate(final long bytesPerSecond) {
@@ -216,6 +229,11 @@ public final class SlowReader implements AutoCloseable {
                 final long seq = ByteBuffer.wrap(b, start + 9, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
                 synchronized (this) {
                     events.add(new Event(1, seq, (int) payloadLength, null, null, baseOffset + end, now));
+                }
+            } else if (opcode == 2 && payloadLength > 1 && b[start] == 0x03) {
+                // 0x03 control (tier, stats, pong): its JSON as the payload.
+                synchronized (this) {
+                    events.add(new Event(3, 0, (int) payloadLength, null, Arrays.copyOfRange(b, start + 1, end), baseOffset + end, now));
                 }
             } else if (opcode == 8) {
                 stop = true;

@@ -39,14 +39,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * per rate class reading at 25 %, 50 % and 100 % of the top tier's wire rate through a 16 KiB
  * receive buffer, with at most 50 ms of catching up after an idle spell (a link, not a bucket).
  *
- * <p>Each narrow viewer asks for {@code main} (adaptive) and must settle within 3 s on the largest
- * tier its rate carries, stay there, be shown no frame older than 250 ms afterwards (the p99 of
- * each second's oldest frame) and get at least 90 % of the frame rate. "Carries" is the server's
- * rule ({@code AdaptiveTier.FIT}): a tier's rate at most 80 % of the link's, the rest being room
- * for keyframes. So a link exactly as fast as the top tier's average does not carry it (its
- * keyframes and the join burst would never drain and every frame would wait behind them): that
- * viewer settles on 360p, as do 50 % links, and 25 % ones on 180p. The tier of a frame is told by
- * its size, the frame's age from the writer's own clock: nothing here trusts the server's report.
+ * <p>Each narrow viewer asks for {@code main} (adaptive) and must settle within 3 s (from then on
+ * only frames of the tier below or larger, and at most one probe up afterwards, held or sent
+ * back), be shown no frame older than 250 ms once 3 s have passed (the p99 of each second's
+ * oldest frame) and get at least 90 % of the frame rate. The tier below is the largest one the server's rule
+ * ({@code AdaptiveTier.FIT}: a tier's rate at most 80 % of the link's, the rest being room for
+ * keyframes) promises: 180p at 25 %, 360p at 50 % and 100 %; a larger one that keeps those bounds
+ * is better. The tier of a frame is told by its size, the frame's age from the writer's own clock:
+ * nothing here trusts the server's report (its 0x03 tier messages are printed).
  *
  * <p>The frames are synthetic on purpose: the rates must be known exactly for "25 % of the top
  * tier" to mean anything; EncodePipelineTiersTest and ViewerTierBrowserTest run the real encoder's
@@ -119,6 +119,7 @@ class TierFatJarTest {
         for (int c = 0; c < linkShares.length; c++) {
             narrow[c] = new SlowReader(port, "/stream/ws?stream=main", 16 * 1024, (long) (linkShares[c] * bytesPerSecond(0)));
             narrow[c].limitBurst(50_000_000L);
+            narrow[c].sendText("{\"tiers\":true}");
             closing.add(narrow[c]);
         }
         feeder.join(SECONDS * 1000L + 10_000);
@@ -136,10 +137,29 @@ class TierFatJarTest {
             }
             final long first = shown.get(0)[0];
             final long last = shown.get(shown.size() - 1)[0];
-            long settled = first;
-            for (int i = 1; i < shown.size(); i++) {
+            // Settled: from the first frame after which every frame is on the rule's tier or a
+            // larger one. A probe up that holds, later, is an improvement, not a failure to settle;
+            // an oscillation shows as more than one change afterwards.
+            // The join's top-tier frames do not count unless the viewer stays there: from its first
+            // move down on, if it moved.
+            int firstDown = 0;
+            for (int i = 1; i < shown.size() && firstDown == 0; i++) {
+                if (shown.get(i)[2] > shown.get(i - 1)[2]) {
+                    firstDown = i;
+                }
+            }
+            long settled = shown.get(firstDown)[0];
+            int settledAt = firstDown;
+            for (int i = firstDown; i < shown.size(); i++) {
+                if (shown.get(i)[2] > expected) {
+                    settled = i + 1 < shown.size() ? shown.get(i + 1)[0] : last;
+                    settledAt = i + 1;
+                }
+            }
+            int changesAfter = 0;
+            for (int i = settledAt + 1; i < shown.size(); i++) {
                 if (shown.get(i)[2] != shown.get(i - 1)[2]) {
-                    settled = shown.get(i)[0];
+                    changesAfter++;
                 }
             }
             final int tier = (int) shown.get(shown.size() - 1)[2];
@@ -158,14 +178,31 @@ class TierFatJarTest {
             Arrays.sort(sorted);
             final long p99 = sorted.length == 0 ? Long.MAX_VALUE : sorted[(int) Math.ceil(0.99 * sorted.length) - 1];
             final double fps = seconds == 0 ? 0 : inWindow / (double) seconds;
-            figures.append(String.format("TIERS %-10s expected %s, settled on %s after %.2f s, oldest frame per second ms %s (p99 %.1f), %.1f fps%n",
-                name, LABELS[expected], LABELS[tier], (settled - first) / 1e9,
+            final StringBuilder switches = new StringBuilder();
+            for (final SlowReader.Event e : narrow[c].events()) {
+                if (e.type() == 3) {
+                    final JsonObject m = new JsonObject(new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8));
+                    if ("tier".equals(m.getString("type"))) {
+                        switches.append(String.format(" %.2fs:%s/%s/%s", (e.receivedNs() - first) / 1e9, m.getString("label"),
+                            m.getString("reason"), m.getValue("link_kbps")));
+                    }
+                }
+            }
+            figures.append(String.format("TIERS %-10s switches%s%n", name, switches));
+            figures.append(String.format("TIERS %-10s expected %s or larger, on it after %.2f s, last on %s, oldest frame per second ms %s (p99 %.1f), %.1f fps%n",
+                name, LABELS[expected], (settled - first) / 1e9, LABELS[tier],
                 Arrays.toString(Arrays.stream(oldest).map(ns -> ns / 1_000_000).toArray()), p99 / 1e6, fps));
-            if (tier != expected) {
-                failures.add(name + ": on " + LABELS[tier] + ", not " + LABELS[expected]);
+            // A larger tier than the rule promises is better for the viewer, as long as it keeps the
+            // age and rate bounds below; a smaller one is a viewer shown less than its link carries.
+            if (tier > expected) {
+                failures.add(name + ": on " + LABELS[tier] + ", smaller than " + LABELS[expected]);
             }
             if (settled - first > SETTLE_NS) {
-                failures.add(name + ": last switch " + (settled - first) / 1_000_000 + " ms after the first frame (> 3 s)");
+                failures.add(name + ": on " + LABELS[expected] + " or larger only " + (settled - first) / 1_000_000
+                    + " ms after the first frame (> 3 s)");
+            }
+            if (changesAfter > 2) {
+                failures.add(name + ": " + changesAfter + " tier changes after settling (one probe up at most: up, maybe back)");
             }
             if (seconds < 8) {
                 failures.add(name + ": only " + seconds + " whole seconds after settling");

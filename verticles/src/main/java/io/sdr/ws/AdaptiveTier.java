@@ -29,8 +29,12 @@ package io.sdr.ws;
  */
 final class AdaptiveTier {
     static final int NONE = -1;
-    /** How long a viewer must have drained comfortably before it is probed up. */
-    static final long COMFORT_NS = 1_000_000_000L;
+    /**
+     * How long a viewer must have drained comfortably before it is probed up. Under a second: a
+     * probe waits for the upper tier's keyframe anyway, and with a 1 s GOP a full second missed the
+     * keyframe that came just as it ended, a second more on the lower tier.
+     */
+    static final long COMFORT_NS = 800_000_000L;
     /** A probe that lags within this is a failed probe. */
     static final long TRIAL_NS = 3_000_000_000L;
     /** Up-probes the measured rate does not allow wait this long at first, doubled after each failure. */
@@ -45,8 +49,13 @@ final class AdaptiveTier {
      * tier with 0.97, moving between it and the 150 kbps tier; with 0.8 it stays on the 150 kbps one.
      */
     static final double FIT = 0.8;
-    /** Busy time the link-rate estimate needs before it replaces the previous one. */
-    private static final long RATE_SAMPLE_NS = 150_000_000L;
+    /**
+     * Busy time the link-rate estimate needs before it replaces the previous one. Long, because the
+     * kernel takes a narrow link's bytes in steps: with TCP_NOTSENT_LOWAT the socket turns writable
+     * only once a good part of its buffer has drained, so a 600 kbps link takes ~32 KB every ~0.4 s
+     * and a 150 ms sample read 0 or twice the rate (measured with TierFatJarTest's 25 % viewer).
+     */
+    private static final long RATE_SAMPLE_NS = 1_000_000_000L;
 
     /** The bitrate of each tier, as the fan-out measures it (wire bytes per second; 0 = unknown). */
     interface Rates {
@@ -142,7 +151,7 @@ final class AdaptiveTier {
         if (lastDelivered >= 0 && busy && lastBusy && nowNs > lastSampleNs) {
             busyBytes += deliveredBytes - lastDelivered;
             busyNs += nowNs - lastSampleNs;
-            if (busyNs >= RATE_SAMPLE_NS) {
+            if (busyNs >= RATE_SAMPLE_NS && busyBytes > 0) {
                 linkBytesPerSecond = busyBytes * 1_000_000_000L / busyNs;
                 busyBytes = 0;
                 busyNs = 0;
@@ -183,7 +192,11 @@ final class AdaptiveTier {
             return false;
         }
         final long up = rates.bytesPerSecond(above);
-        final boolean fits = linkBytesPerSecond == 0 || up == 0 || up <= FIT * linkBytesPerSecond;
+        // A probe of that tier failed since one last held: the estimate that allowed it was wrong
+        // (or the link is worse now), so only the blind wait may try again; else at once when the
+        // link is not measured yet or carries it.
+        final boolean failedBefore = blindWaitNs[above] > BLIND_PROBE_NS;
+        final boolean fits = !failedBefore && (linkBytesPerSecond == 0 || up == 0 || up <= FIT * linkBytesPerSecond);
         if (!fits && comfortable < blindWaitNs[above]) {
             return false;
         }

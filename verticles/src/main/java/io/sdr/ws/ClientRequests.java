@@ -63,9 +63,8 @@ final class ClientRequests {
             case TIERS:
                 client.tierWanted = request.stats();
                 if (client.tierWanted && client.tier != null) {
-                    final boolean told = client.sendControl(ControlMessages.tier(client.fanout.ladder(), client.tier.current(),
-                        client.tier.reason().tag, -1, client.tier.linkBytesPerSecond()));
-                    (told ? metrics.controlSent : metrics.controlDropped).increment();
+                    // Not written now (a join burst ahead of it): it goes with a later frame.
+                    (client.tellTier(client.fanout.ladder(), -1) ? metrics.controlSent : metrics.controlDropped).increment();
                 }
                 break;
             case PING:

@@ -306,8 +306,13 @@ final class StreamFanout {
         }
         client.refreshUnsent();
         client.session.joinBurst(costs, costs.length, System.nanoTime() + lagNs() + joinGraceNs);
+        // A viewer of a stream with tiers may be on a link far narrower than this tier: its cached
+        // GOP waits in our queue (one frame in the connection at a time), where a lag drops it and
+        // moves it down, not in the socket's, which would show it all, seconds old (a 25 % link
+        // took 3.9 s for a 720p GOP; TierFatJarTest). Others take it at once.
+        final boolean queued = client.tier != null;
         for (final Frame frame : cached) {
-            client.sendVideo(frame, false);
+            client.sendVideo(frame, queued);
         }
         client.flush();
         metrics.framesSent.increment(cached.size());

@@ -49,6 +49,10 @@ final class WsClient {
     AdaptiveTier tier;
     /** The client asked for 0x03 tier messages ({"tiers": true}). */
     boolean tierWanted;
+    /** The frame_seq of a tier message still to be sent (see {@link #tellTier}), else NOTHING_UNTOLD. */
+    private long untoldTierSeq = NOTHING_UNTOLD;
+    private TierLadder untoldLadder;
+    private static final long NOTHING_UNTOLD = Long.MIN_VALUE;
     /** frame_seq of the last video frame accepted for it: a switch must not go back. */
     long lastSeq = -1;
     int switchSkips;
@@ -84,6 +88,9 @@ final class WsClient {
      * still unsent when it was offered, so it goes the one-at-a-time way.
      */
     void sendVideo(final Frame frame, final boolean behind) {
+        if (untoldTierSeq != NOTHING_UNTOLD) {
+            tellTier(untoldLadder, untoldTierSeq);
+        }
         lastSeq = frame.frameSeq();
         if (!behind && held.isEmpty() && !trackedInFlight) {
             final ByteBuf wire = framing.video(frame);
@@ -220,9 +227,26 @@ final class WsClient {
 
     /** It now watches another tier, from the keyframe {@code frameSeq} on: tells it when it asked. */
     void tierChanged(final TierLadder ladder, final long frameSeq) {
-        if (tierWanted && tier != null) {
-            sendControl(ControlMessages.tier(ladder, tier.current(), tier.reason().tag, frameSeq, tier.linkBytesPerSecond()));
+        tellTier(ladder, frameSeq);
+    }
+
+    /**
+     * Sends the 0x03 tier message when the client asked for it. A message the backlog would not
+     * take (a joiner's cached GOP is often more than {@link #CONTROL_BACKLOG_BYTES}) is sent again
+     * with a later frame: unlike stats, no next one would supersede it before the next switch.
+     * Returns whether nothing is left untold.
+     */
+    boolean tellTier(final TierLadder ladder, final long frameSeq) {
+        untoldTierSeq = NOTHING_UNTOLD;
+        if (!tierWanted || tier == null || ladder == null) {
+            return true;
         }
+        if (sendControl(ControlMessages.tier(ladder, tier.current(), tier.reason().tag, frameSeq, tier.linkBytesPerSecond()))) {
+            return true;
+        }
+        untoldTierSeq = frameSeq;
+        untoldLadder = ladder;
+        return false;
     }
 
     /**

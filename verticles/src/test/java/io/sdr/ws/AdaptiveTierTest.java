@@ -49,7 +49,7 @@ class AdaptiveTierTest {
     void shouldGoStraightToTheLargestTierTheMeasuredLinkCarries() {
         final AdaptiveTier tier = adaptive(0);
         // 40 kB/s: carries the 150 kbps tier (18.75 kB/s), not the 600 kbps one (75 kB/s).
-        final long now = busyLink(tier, 0, 1.0, 40_000);
+        final long now = busyLink(tier, 0, 1.5, 40_000);
         assertEquals(40_000, tier.linkBytesPerSecond(), 1_500);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
@@ -61,7 +61,7 @@ class AdaptiveTierTest {
         final AdaptiveTier tier = adaptive(0);
         // 25 % of the top tier (78 kB/s): tier 1's 75 kB/s would fill it to 96 %, with no room for
         // its keyframes; tier 2 it is, and tier 1 is not probed while the measured rate stands.
-        long now = busyLink(tier, 0, 1.0, 78_125);
+        long now = busyLink(tier, 0, 1.5, 78_125);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
         for (final long end = now + AdaptiveTier.BLIND_PROBE_NS - MS; now < end; now += 100 * MS) {
@@ -69,7 +69,7 @@ class AdaptiveTierTest {
         }
         // 50 % (156 kB/s) carries tier 1 with room to spare.
         final AdaptiveTier half = adaptive(0);
-        assertEquals(1, half.lagged(busyLink(half, 0, 1.0, 156_250)));
+        assertEquals(1, half.lagged(busyLink(half, 0, 1.5, 156_250)));
     }
 
     /** Rates with tier {@code dead} showing no frames (its ring has no writer). */
@@ -93,7 +93,7 @@ class AdaptiveTierTest {
         assertEquals(2, tier.lagged(100 * MS), "the next tier has no frames: the one below it");
         final AdaptiveTier fast = new AdaptiveTier(3, 0, false, without(1), 0);
         // 100 kB/s would carry tier 1 (75 kB/s); it has no frames, so tier 2 it is.
-        assertEquals(2, fast.lagged(busyLink(fast, 0, 1.0, 100_000)));
+        assertEquals(2, fast.lagged(busyLink(fast, 0, 1.5, 100_000)));
     }
 
     @Test
@@ -138,13 +138,14 @@ class AdaptiveTierTest {
     }
 
     @Test
-    void shouldProbeUpOnlyAfterDrainingComfortablyForASecond() {
+    void shouldProbeUpOnlyAfterDrainingComfortablyForAWhile() {
+        final long comfort = AdaptiveTier.COMFORT_NS;
         final AdaptiveTier tier = new AdaptiveTier(3, 1, false, t -> RATES[t], 0);
-        assertFalse(tier.offered(500 * MS, 0, LAG));
+        assertFalse(tier.offered(comfort / 2, 0, LAG));
         // Oldest unsent frame older than half the allowance: not comfortable, the wait starts again.
         assertFalse(tier.offered(900 * MS, LAG / 2 + MS, LAG));
-        assertFalse(tier.offered(1_800 * MS, 0, LAG));
-        assertTrue(tier.offered(1_901 * MS, 0, LAG));
+        assertFalse(tier.offered(900 * MS + comfort - 100 * MS, 0, LAG));
+        assertTrue(tier.offered(900 * MS + comfort + MS, 0, LAG));
         assertEquals(0, tier.target());
         assertTrue(tier.targetIsProbe());
         // A pending switch is not asked for twice.
@@ -157,7 +158,7 @@ class AdaptiveTierTest {
     @Test
     void shouldNotProbeATierTheMeasuredLinkCannotCarryUntilTheBlindWaitIsOver() {
         final AdaptiveTier tier = adaptive(0);
-        long now = busyLink(tier, 0, 1.0, 40_000);
+        long now = busyLink(tier, 0, 1.5, 40_000);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
         final long settled = now;
@@ -174,7 +175,7 @@ class AdaptiveTierTest {
     void shouldSendAFailedProbeBackAndWaitTwiceAsLongBeforeTheNextBlindProbe() {
         final AdaptiveTier tier = adaptive(0);
         // 70 kB/s: short of tier 1 (75 kB/s needs 94 kB/s at the 0.8 fit), so tier 2 and blind probes.
-        long now = busyLink(tier, 0, 1.0, 70_000);
+        long now = busyLink(tier, 0, 1.5, 70_000);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
         now += AdaptiveTier.BLIND_PROBE_NS + MS;
@@ -191,6 +192,22 @@ class AdaptiveTierTest {
         // The next blind probe waits twice as long.
         assertFalse(tier.offered(back + AdaptiveTier.BLIND_PROBE_NS + MS, 0, LAG));
         assertTrue(tier.offered(back + 2 * AdaptiveTier.BLIND_PROBE_NS + MS, 0, LAG));
+    }
+
+    @Test
+    void shouldNotRetryAFailedProbeAtOnceWhileTheLinkIsNotMeasured() {
+        // Never busy long enough to be measured: the first probe is free, a failed one is not.
+        final AdaptiveTier tier = new AdaptiveTier(3, 1, false, t -> RATES[t], 0);
+        assertEquals(0, tier.linkBytesPerSecond());
+        assertTrue(tier.offered(S + MS, 0, LAG));
+        tier.switched(S + MS);
+        assertEquals(1, tier.lagged(S + 500 * MS));
+        tier.switched(S + 600 * MS);
+        assertEquals(AdaptiveTier.Reason.PROBE_FAILED, tier.reason());
+        for (long now = 2 * S; now < S + 600 * MS + 2 * AdaptiveTier.BLIND_PROBE_NS; now += 100 * MS) {
+            assertFalse(tier.offered(now, 0, LAG), "probed again at " + now / MS + " ms");
+        }
+        assertTrue(tier.offered(S + 700 * MS + 2 * AdaptiveTier.BLIND_PROBE_NS, 0, LAG));
     }
 
     @Test
