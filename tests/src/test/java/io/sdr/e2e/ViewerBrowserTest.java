@@ -294,7 +294,7 @@ class ViewerBrowserTest {
             .put("main", new JsonObject().put("path", dir.resolve("hevc-main").toString()))
             .put("alt", new JsonObject().put("path", dir.resolve("hevc-alt").toString())));
         conf.getJsonObject("encoder").put("codec", "hevc").put("candidates", new JsonArray().add("libx265"))
-            .put("width", 640).put("height", 360).put("fps", 15).put("gop", 30);
+            .put("width", 640).put("height", 360).put("fps", 15).put("gop", 30).put("tiers", new JsonArray());
         conf.put("nats", conf.getJsonObject("nats").copy().put("enabled", false));
         try (Child hevc = startServer("transport-hevc", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
             "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", conf.encode())) {
@@ -331,7 +331,7 @@ class ViewerBrowserTest {
         final JsonObject altConf = shipped.copy()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", altRing.toString())))
             .put("bridge", new JsonObject().put("enabled", false));
-        altConf.getJsonObject("encoder").put("width", 640).put("height", 360).put("fps", 15).put("gop", 30)
+        altConf.getJsonObject("encoder").put("width", 640).put("height", 360).put("fps", 15).put("gop", 30).put("tiers", new JsonArray())
             .put("demoTelemetry", false);
         final int port = freePort();
         final JsonObject conf = shipped.copy().put("streams", new JsonObject()

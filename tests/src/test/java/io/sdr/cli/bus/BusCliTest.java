@@ -60,7 +60,8 @@ class BusCliTest {
         bridgePort = freePort();
         final JsonObject conf = new JsonObject(Files.readString(repoRoot().resolve("conf/conf.json")));
         // Small pictures for a light test; no GOP keyframe for minutes: any later keyframe was requested.
-        conf.getJsonObject("encoder").put("width", 320).put("height", 180).put("fps", 30).put("gop", 100_000);
+        conf.getJsonObject("encoder").put("width", 320).put("height", 180).put("fps", 30).put("gop", 100_000)
+            .put("tiers", new io.vertx.core.json.JsonArray()); // the shipped tiers are larger than this picture
         server = new Child("bus-server", List.of(java(), "-Xmx256m", "-jar", jar.toString(), "-conf", conf.encode(),
             "-instances", "2"), Map.of(
                 "SDR_SHM_PATH", dir.resolve("frames").toString(),
