@@ -127,6 +127,12 @@ public final class ChildProcess implements AutoCloseable {
     }
 
 
+    /** True when python3 runs and the repository's {@code sdr_ring} package (shm-worker/python) is there. */
+    public static boolean pythonRingAvailable() {
+        return Files.isRegularFile(RepoPaths.repoRoot().resolve("shm-worker/python/sdr_ring/__main__.py"))
+            && works("python3", "--version");
+    }
+
     /** The {@code java} of the JVM running the tests. */
     public static String javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -3,11 +3,8 @@ package io.sdr.ring;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -18,9 +15,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import io.sdr.testing.ChildProcess;
@@ -127,10 +121,7 @@ final class RingTestKit {
     }
 
     static boolean pythonAvailable() {
-        if (!Files.isRegularFile(pythonPackageDir().resolve("sdr_ring").resolve("__main__.py"))) {
-            return false;
-        }
-        return ChildProcess.works("python3", "--version");
+        return ChildProcess.pythonRingAvailable();
     }
 
     /** A fresh directory under /dev/shm (real shared memory), or the temp dir when there is none. */

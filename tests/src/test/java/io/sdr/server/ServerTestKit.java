@@ -10,7 +10,6 @@ import io.vertx.core.http.WebSocketClientOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,19 +37,7 @@ final class ServerTestKit {
     // ---- locations ----------------------------------------------------------------------------
 
     static boolean pythonAvailable() {
-        if (!Files.isRegularFile(repoRoot().resolve("shm-worker/python/sdr_ring/__main__.py"))) {
-            return false;
-        }
-        try {
-            final Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (final IOException e) {
-            return false;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return ChildProcess.pythonRingAvailable();
     }
 
     // ---- processes ----------------------------------------------------------------------------
