@@ -208,22 +208,7 @@ final class E2eKit {
 
     /** A Prometheus sample by name and {@code label=value} pairs, summed over matching series; NaN when none. */
     static double metric(final String text, final String name, final String... labels) {
-        double sum = Double.NaN;
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(name)
-            + "(\\{[^}]*})?\\s+(\\S+)$", java.util.regex.Pattern.MULTILINE).matcher(text);
-        outer:
-        while (m.find()) {
-            final String labelText = m.group(1) == null ? "" : m.group(1);
-            for (final String label : labels) {
-                final int eq = label.indexOf('=');
-                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
-                    continue outer;
-                }
-            }
-            final double value = Double.parseDouble(m.group(2));
-            sum = Double.isNaN(sum) ? value : sum + value;
-        }
-        return sum;
+        return io.sdr.testing.Http.metric(text, name, labels);
     }
 
     /** Publishes to nats-server over its text protocol (PUB), each batch confirmed by PING/PONG. */

@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.testing.PacedLoop;
 import io.sdr.MainVerticle;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.DeploymentOptions;
@@ -30,9 +31,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,22 +133,7 @@ public final class WebSocketVerticleTestKit {
      * (others ignored), summed over matching series; NaN when none matches.
      */
     public static double metric(final String text, final String name, final String... labels) {
-        double sum = Double.NaN;
-        final Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE);
-        final Matcher m = line.matcher(text);
-        outer:
-        while (m.find()) {
-            final String labelText = m.group(1) == null ? "" : m.group(1);
-            for (final String label : labels) {
-                final int eq = label.indexOf('=');
-                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
-                    continue outer;
-                }
-            }
-            final double value = Double.parseDouble(m.group(2));
-            sum = Double.isNaN(sum) ? value : sum + value;
-        }
-        return sum;
+        return io.sdr.testing.Http.metric(text, name, labels);
     }
 
     public static double metric(final int port, final String name, final String... labels) {
@@ -249,72 +232,37 @@ public final class WebSocketVerticleTestKit {
      */
     public static final class Feeder implements AutoCloseable {
         private final RingWriter writer;
-        private final int size;
-        private final int gop;
-        private final long intervalNs;
-        private final Thread thread;
-        private volatile boolean stop;
-        private volatile long written;
-        private volatile Throwable failure;
+        private final PacedLoop loop;
 
         public Feeder(final RingWriter writer, final int size, final int gop, final long intervalNs) {
             this.writer = writer;
-            this.size = size;
-            this.gop = gop;
-            this.intervalNs = intervalNs;
-            this.thread = new Thread(this::run, "test-ring-feeder");
-            this.thread.setDaemon(true);
+            final UnsafeBuffer payload = new UnsafeBuffer(new byte[size]);
+            this.loop = new PacedLoop("test-ring-feeder", intervalNs, () -> {
+                final long s = writer.lastFrameSeq() + 1;
+                payload.putBytes(0, pattern(s, size));
+                final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
+                writer.write(s, keyframe ? FLAG_KEYFRAME : 0, CODEC_H264, payload, 0, size);
+                return s;
+            });
         }
 
         public Feeder start() {
-            thread.start();
+            loop.start();
             return this;
-        }
-
-        private void run() {
-            final UnsafeBuffer payload = new UnsafeBuffer(new byte[size]);
-            long next = System.nanoTime();
-            try {
-                while (!stop) {
-                    final long s = writer.lastFrameSeq() + 1;
-                    payload.putBytes(0, pattern(s, size));
-                    final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
-                    writer.write(s, keyframe ? FLAG_KEYFRAME : 0, CODEC_H264, payload, 0, size);
-                    written = s;
-                    next += intervalNs;
-                    final long wait = next - System.nanoTime();
-                    if (wait > 0) {
-                        LockSupport.parkNanos(wait);
-                    } else if (wait < -20 * intervalNs) {
-                        next = System.nanoTime(); // descheduled for long: do not burst to catch up
-                    }
-                }
-            } catch (final Throwable t) {
-                failure = t;
-            }
         }
 
         /** frame_seq of the last frame written. */
         public long written() {
-            if (failure != null) {
-                throw new AssertionError("feeder failed: " + failure, failure);
-            }
-            return written;
+            return loop.progress();
         }
 
         public void awaitWritten(final long frames) {
-            eventually("feeder wrote " + frames + " frames (wrote " + written + ")", () -> written() >= frames);
+            loop.awaitProgress(frames, "frames written");
         }
 
         /** Stops writing; returns frame_seq of the last frame written. */
         public long stop() {
-            stop = true;
-            try {
-                thread.join(PATIENCE.toMillis());
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return written();
+            return loop.stop();
         }
 
         @Override
