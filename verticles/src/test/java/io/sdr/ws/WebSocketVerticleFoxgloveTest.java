@@ -43,7 +43,7 @@ import static io.sdr.ws.WebSocketVerticleTestKit.conf;
 import static io.sdr.ws.WebSocketVerticleTestKit.deploy;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
-import static io.sdr.ws.WebSocketVerticleTestKit.isClientHandshakeRace;
+import static io.sdr.testing.WireViewer.isHandshakeRace;
 import static io.sdr.ws.WebSocketVerticleTestKit.health;
 import static io.sdr.ws.WebSocketVerticleTestKit.undeployAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -379,7 +379,7 @@ class WebSocketVerticleFoxgloveTest {
                         .addSubProtocol("foxglove.sdk.v1")));
                 return socket;
             } catch (final RuntimeException e) {
-                if (attempt > 5 || !isClientHandshakeRace(e)) {
+                if (attempt > 5 || !isHandshakeRace(e)) {
                     throw e;
                 }
                 texts.clear();

@@ -1,6 +1,7 @@
 package io.sdr.ws;
 
 import io.sdr.testing.PacedLoop;
+import io.sdr.testing.WireViewer;
 import io.sdr.MainVerticle;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.DeploymentOptions;
@@ -8,7 +9,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -280,24 +280,7 @@ public final class WebSocketVerticleTestKit {
 
     /** A WebSocket client taking messages up to 16 MiB; {@code receiveBufferBytes} 0 = OS default. */
     public static WebSocketClient client(final Vertx vertx, final int receiveBufferBytes) {
-        final WebSocketClientOptions options = new WebSocketClientOptions()
-            .setMaxFrameSize(16 << 20).setMaxMessageSize(16 << 20).setConnectTimeout(10_000);
-        if (receiveBufferBytes > 0) {
-            options.setReceiveBufferSize(receiveBufferBytes);
-        }
-        return vertx.createWebSocketClient(options);
-    }
-
-    /**
-     * The Vert.x client can lose a handshake when video frames arrive right behind the 101 response
-     * (the server sends the cached GOP at once; cf. netty/netty#2173): it reports "Connection closed
-     * (while handshake in process)" although the server's bytes are correct. Such an attempt is
-     * retried; anything else fails the test.
-     */
-    public static boolean isClientHandshakeRace(final Throwable error) {
-        final Throwable cause = error instanceof java.util.concurrent.ExecutionException ? error.getCause() : error;
-        return cause instanceof io.netty.handler.codec.http.websocketx.WebSocketHandshakeException
-            || (cause != null && "Connection closed".equals(cause.getMessage()));
+        return WireViewer.wsClient(vertx, receiveBufferBytes);
     }
 
     /** A connected WebSocket client that decodes every message it gets. Thread-safe. */
@@ -329,26 +312,7 @@ public final class WebSocketVerticleTestKit {
 
         public static Viewer connect(final WebSocketClient client, final int port, final String uri, final String name,
                                      final boolean keepBytes) {
-            for (int attempt = 1; ; attempt++) {
-                // Handlers are set on the connecting event loop before any message can be delivered.
-                final CompletableFuture<Viewer> viewer = new CompletableFuture<>();
-                client.connect(port, "127.0.0.1", uri).onComplete(result -> {
-                    if (result.succeeded()) {
-                        viewer.complete(new Viewer(name, result.result(), keepBytes));
-                    } else {
-                        viewer.completeExceptionally(result.cause());
-                    }
-                });
-                try {
-                    return viewer.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (final Exception e) {
-                    if (attempt < 3 && isClientHandshakeRace(e)) {
-                        System.out.println(name + ": client lost the handshake (attempt " + attempt + "), retrying: " + e);
-                        continue;
-                    }
-                    throw new AssertionError(name + ": cannot connect to ws://127.0.0.1:" + port + uri + ": " + e, e);
-                }
-            }
+            return WireViewer.open(client, port, uri, name, socket -> new Viewer(name, socket, keepBytes));
         }
 
         private void onBinary(final Buffer buffer) {

@@ -132,7 +132,7 @@ class WebSocketVerticleViewerSupportTest {
                 try {
                     return new Asker(await(client(vertx).connect(port, "127.0.0.1", "/stream/ws")));
                 } catch (final AssertionError e) {
-                    if (attempt == 3 || !WebSocketVerticleTestKit.isClientHandshakeRace(e.getCause())) {
+                    if (attempt == 3 || !io.sdr.testing.WireViewer.isHandshakeRace(e.getCause())) {
                         throw e;
                     }
                 }
