@@ -1,6 +1,6 @@
 package io.sdr.ws;
 
-import io.sdr.testing.PacedLoop;
+import io.sdr.testing.PacedFeeder;
 import io.sdr.testing.WireViewer;
 import io.sdr.MainVerticle;
 import io.sdr.ring.RingWriter;
@@ -230,46 +230,15 @@ public final class WebSocketVerticleTestKit {
      * Writes pattern frames into a ring on its own thread, one every {@code intervalNs}: frame s is a
      * keyframe when s == 1 or (s - 1) mod gop == 0 (gop 0: only frame 1), codec H.264.
      */
-    public static final class Feeder implements AutoCloseable {
-        private final RingWriter writer;
-        private final PacedLoop loop;
-
-        public Feeder(final RingWriter writer, final int size, final int gop, final long intervalNs) {
-            this.writer = writer;
-            final UnsafeBuffer payload = new UnsafeBuffer(new byte[size]);
-            this.loop = new PacedLoop("test-ring-feeder", intervalNs, () -> {
-                final long s = writer.lastFrameSeq() + 1;
-                payload.putBytes(0, pattern(s, size));
-                final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
-                writer.write(s, keyframe ? FLAG_KEYFRAME : 0, CODEC_H264, payload, 0, size);
-                return s;
-            });
-        }
-
-        public Feeder start() {
-            loop.start();
-            return this;
-        }
-
-        /** frame_seq of the last frame written. */
-        public long written() {
-            return loop.progress();
-        }
-
-        public void awaitWritten(final long frames) {
-            loop.awaitProgress(frames, "frames written");
-        }
-
-        /** Stops writing; returns frame_seq of the last frame written. */
-        public long stop() {
-            return loop.stop();
-        }
-
-        @Override
-        public void close() {
-            stop();
-            writer.close();
-        }
+    public static PacedFeeder feeder(final RingWriter writer, final int size, final int gop, final long intervalNs) {
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[size]);
+        return new PacedFeeder("test-ring-feeder", intervalNs, writer, () -> {
+            final long s = writer.lastFrameSeq() + 1;
+            payload.putBytes(0, pattern(s, size));
+            final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
+            writer.write(s, keyframe ? FLAG_KEYFRAME : 0, CODEC_H264, payload, 0, size);
+            return s;
+        });
     }
 
     // ---- WebSocket viewers --------------------------------------------------------------------
