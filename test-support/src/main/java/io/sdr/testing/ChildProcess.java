@@ -209,27 +209,23 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     public void awaitOutput(final String text, final Duration patience) {
-        Await.eventually(patience, () -> name + " printed \"" + text + "\"; output so far:\n" + tail(), () -> {
-            if (output().contains(text)) {
-                return true;
-            }
-            if (!process.isAlive()) {
-                throw new AssertionError(name + " exited with " + process.exitValue() + " before printing \""
-                    + text + "\":\n" + tail());
-            }
-            return false;
-        });
+        awaitText(this::output, "", text, patience);
     }
 
     /** Waits until stderr contains {@code text} ({@linkplain #startSeparated separated} processes); fails early on exit. */
     public void awaitStderr(final String text) {
-        Await.eventually(Await.PATIENCE, () -> name + " printed \"" + text + "\" on stderr:\n" + tail(), () -> {
-            if (stderr().contains(text)) {
+        awaitText(this::stderr, " on stderr", text, Await.PATIENCE);
+    }
+
+    private void awaitText(final java.util.function.Supplier<String> stream, final String where, final String text,
+                           final Duration patience) {
+        final String printed = name + " printed \"" + text + "\"" + where;
+        Await.eventually(patience, () -> printed + "; output so far:\n" + tail(), () -> {
+            if (stream.get().contains(text)) {
                 return true;
             }
             if (!process.isAlive()) {
-                throw new AssertionError(name + " exited with " + process.exitValue() + " before printing \""
-                    + text + "\" on stderr:\n" + tail());
+                throw new AssertionError(name + " exited with " + process.exitValue() + " before: " + printed + ":\n" + tail());
             }
             return false;
         });
