@@ -1,7 +1,8 @@
 package io.sdr;
 
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -47,7 +48,7 @@ class MainVerticleServerTest {
         final int port = freePort();
         final JsonObject conf = conf(ring, port);
         conf.getJsonObject("websocket").put("instances", 2);
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 16 * 1024), 4000, 10, 10_000_000L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 16 * 1024), 4000, 10, 10_000_000L)) {
             deploy(vertx, conf);
             feeder.start();
             final WebSocketClient client = client(vertx);

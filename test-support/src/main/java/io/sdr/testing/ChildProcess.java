@@ -23,6 +23,11 @@ import java.util.concurrent.TimeUnit;
  * <p>The environment is the test JVM's without any {@code SDR_*} variable, plus what the test
  * sets: a setting in the developer's shell must not change a result. Should the test JVM itself
  * be stopped (Ctrl-C, a killed fork), the child goes with it.
+ *
+ * <p>{@link #startSeparated} keeps stderr apart, for a tool whose stdout is its answer (a {@code bus}
+ * command's JSON lines, a ring writer's {@code ready}/{@code done} lines, a reader's per-frame lines):
+ * then {@link #output}, {@link #lines} and {@link #awaitLine} see stdout only and {@link #stderr}
+ * the rest; the log file holds both, stderr lines marked {@code [stderr] }.
  */
 public final class ChildProcess implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -33,51 +38,100 @@ public final class ChildProcess implements AutoCloseable {
     public final Path log;
     private final OutputStream stdin;
     private final StringBuffer output = new StringBuffer();
+    private final StringBuffer errors = new StringBuffer();
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final boolean separated;
+    private final PrintWriter file;
     private final Thread pump;
+    private final Thread errorPump;
+    private final java.util.concurrent.atomic.AtomicInteger pumpsRunning;
 
     private ChildProcess(final String name, final List<String> command, final Map<String, String> env,
-                         final Path workDir) throws IOException {
+                         final Path workDir, final boolean separated) throws IOException {
         this.name = name;
+        this.separated = separated;
         final Path logs = Files.createDirectories(RepoPaths.processLogs());
-        this.log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
-        final ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+        this.log = logs.resolve(name + "-" + System.nanoTime() + ".log");
+        final ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(!separated);
         builder.environment().keySet().removeIf(k -> k.startsWith("SDR_"));
         builder.environment().putAll(env);
         this.process = builder.start();
         final Process started = process;
         Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
         this.stdin = process.getOutputStream();
-        final PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
+        this.file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
         file.println("$ " + String.join(" ", command) + "   env=" + env);
-        this.pump = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8));
-                 PrintWriter out = file) {
+        this.pumpsRunning = new java.util.concurrent.atomic.AtomicInteger(separated ? 2 : 1);
+        this.pump = pump(started.getInputStream(), output, lines, "", name + "-output");
+        this.errorPump = separated ? pump(started.getErrorStream(), errors, null, "[stderr] ", name + "-stderr") : null;
+    }
+
+    private Thread pump(final java.io.InputStream stream, final StringBuffer text, final BlockingQueue<String> queue,
+                        final String mark, final String threadName) {
+        final Thread thread = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
-                    output.append(line).append('\n');
-                    lines.add(line);
-                    out.println(line);
+                    text.append(line).append('\n');
+                    if (queue != null) {
+                        queue.add(line);
+                    }
+                    synchronized (file) {
+                        file.println(mark + line);
+                    }
                 }
             } catch (final IOException ignored) {
                 // the process went away
+            } finally {
+                if (pumpsRunning.decrementAndGet() == 0) {
+                    synchronized (file) {
+                        file.close();
+                    }
+                }
             }
-        }, name + "-output");
-        pump.setDaemon(true);
-        pump.start();
+        }, threadName);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
     }
 
     /** Starts {@code command} in the repository root with {@code env} as its only SDR_* settings. */
     public static ChildProcess start(final String name, final List<String> command, final Map<String, String> env)
         throws IOException {
-        return new ChildProcess(name, command, env, RepoPaths.repoRoot());
+        return new ChildProcess(name, command, env, RepoPaths.repoRoot(), false);
     }
 
     public static ChildProcess start(final String name, final List<String> command, final Map<String, String> env,
                                      final Path workDir) throws IOException {
-        return new ChildProcess(name, command, env, workDir);
+        return new ChildProcess(name, command, env, workDir, false);
     }
 
+    /** As {@link #start(String, List, Map, Path)}, with stderr kept apart from stdout (see the class comment). */
+    public static ChildProcess startSeparated(final String name, final List<String> command, final Map<String, String> env,
+                                              final Path workDir) throws IOException {
+        return new ChildProcess(name, command, env, workDir, true);
+    }
+
+    /** True when {@code command} runs and exits 0 within 30 s: whether a tool the test needs is installed. */
+    public static boolean works(final String... command) {
+        try {
+            final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (final IOException e) {
+            return false;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+
+    /** True when python3 runs and the repository's {@code sdr_ring} package (shm-worker/python) is there. */
+    public static boolean pythonRingAvailable() {
+        return Files.isRegularFile(RepoPaths.repoRoot().resolve("shm-worker/python/sdr_ring/__main__.py"))
+            && works("python3", "--version");
+    }
 
     /** The {@code java} of the JVM running the tests. */
     public static String javaExecutable() {
@@ -92,16 +146,29 @@ public final class ChildProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Everything the process printed so far. */
+    /** Everything the process printed so far (stdout only when started {@linkplain #startSeparated separated}). */
     public String output() {
         return output.toString();
     }
 
-    /** The last few thousand characters of the output, and where the whole log is: for failure messages. */
+    /** {@link #output()} line by line. */
+    public List<String> lines() {
+        return output().lines().toList();
+    }
+
+    /** What a {@linkplain #startSeparated separated} process wrote to stderr so far; empty otherwise. */
+    public String stderr() {
+        return errors.toString();
+    }
+
+    /** The last few thousand characters of the output (and stderr), and where the whole log is: for failure messages. */
     public String tail() {
-        final String all = output();
-        return (all.length() > TAIL_CHARS ? "..." + all.substring(all.length() - TAIL_CHARS) : all)
-            + "\n(full log: " + log + ")";
+        return "pid=" + process.pid() + (process.isAlive() ? " running" : " exited " + process.exitValue()) + ":\n"
+            + last(output()) + (separated ? "\nstderr:\n" + last(stderr()) : "") + "\n(full log: " + log + ")";
+    }
+
+    private static String last(final String all) {
+        return all.length() > TAIL_CHARS ? "..." + all.substring(all.length() - TAIL_CHARS) : all;
     }
 
     /** The next output line not yet taken, waiting at most {@code timeout}; null when none came. */
@@ -142,16 +209,34 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     public void awaitOutput(final String text, final Duration patience) {
-        Await.eventually(patience, () -> name + " printed \"" + text + "\"; output so far:\n" + tail(), () -> {
-            if (output().contains(text)) {
+        awaitText(this::output, "", text, patience);
+    }
+
+    /** Waits until stderr contains {@code text} ({@linkplain #startSeparated separated} processes); fails early on exit. */
+    public void awaitStderr(final String text) {
+        awaitText(this::stderr, " on stderr", text, Await.PATIENCE);
+    }
+
+    private void awaitText(final java.util.function.Supplier<String> stream, final String where, final String text,
+                           final Duration patience) {
+        final String printed = name + " printed \"" + text + "\"" + where;
+        Await.eventually(patience, () -> printed + "; output so far:\n" + tail(), () -> {
+            if (stream.get().contains(text)) {
                 return true;
             }
             if (!process.isAlive()) {
-                throw new AssertionError(name + " exited with " + process.exitValue() + " before printing \""
-                    + text + "\":\n" + tail());
+                throw new AssertionError(name + " exited with " + process.exitValue() + " before: " + printed + ":\n" + tail());
             }
             return false;
         });
+    }
+
+    /** Sends SIGINT, what Ctrl-C sends, to this process only. */
+    public void interrupt() throws IOException, InterruptedException {
+        final Process kill = new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -INT " + process.pid() + " failed:\n" + tail());
+        }
     }
 
     /** Writes {@code line} and a newline to the process's stdin. */
@@ -175,6 +260,9 @@ public final class ChildProcess implements AutoCloseable {
                 throw new AssertionError(name + " still running after " + limit.toMillis() + " ms:\n" + tail());
             }
             pump.join(5000);
+            if (errorPump != null) {
+                errorPump.join(5000);
+            }
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
@@ -217,7 +305,11 @@ public final class ChildProcess implements AutoCloseable {
         closeStdin();
     }
 
-    private void closeStdin() {
+    /**
+     * Closes stdin, which the test writers take as "stop". Unlike SIGTERM, it leaves our end of
+     * stdout open, so a goodbye line written after it still arrives.
+     */
+    public void closeStdin() {
         try {
             stdin.close();
         } catch (final IOException ignored) {
@@ -238,6 +330,9 @@ public final class ChildProcess implements AutoCloseable {
     private void joinPump() {
         try {
             pump.join(2000);
+            if (errorPump != null) {
+                errorPump.join(2000);
+            }
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }

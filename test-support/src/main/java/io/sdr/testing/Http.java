@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Plain HTTP to a server on 127.0.0.1, as curl or a probe would ask it. */
 public final class Http {
@@ -53,5 +55,32 @@ public final class Http {
                 return false;
             }
         });
+    }
+
+    /**
+     * One Prometheus sample of {@code text} (the /metrics page), matched by name and the given
+     * {@code label=value} pairs (other labels ignored), summed over the matching series; NaN when none matches.
+     */
+    public static double metric(final String text, final String name, final String... labels) {
+        double sum = Double.NaN;
+        final Matcher m = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE).matcher(text);
+        outer:
+        while (m.find()) {
+            final String labelText = m.group(1) == null ? "" : m.group(1);
+            for (final String label : labels) {
+                final int eq = label.indexOf('=');
+                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
+                    continue outer;
+                }
+            }
+            final double value = Double.parseDouble(m.group(2));
+            sum = Double.isNaN(sum) ? value : sum + value;
+        }
+        return sum;
+    }
+
+    /** {@link #metric(String, String, String...)} of the server's /metrics on {@code port}. */
+    public static double metric(final int port, final String name, final String... labels) {
+        return metric(get(port, "/metrics").body(), name, labels);
     }
 }

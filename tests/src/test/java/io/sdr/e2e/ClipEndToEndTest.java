@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.sdr.mcap.McapDescriptor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.NatsPublisher;
 import static io.sdr.e2e.E2eKit.Result;
 import static io.sdr.testing.Await.eventually;
@@ -143,7 +143,7 @@ class ClipEndToEndTest {
         final int natsPort = freePort();
         final int port = freePort();
         track(startNats(natsPort));
-        final Child simulator = track(new Child("raw-writer", List.of("python3", "-m", "sdr_ring", "write-raw",
+        final ChildProcess simulator = track(ChildProcess.start("raw-writer", List.of("python3", "-m", "sdr_ring", "write-raw",
             "--path", shm.resolve("raw").toString(), "--width", "320", "--height", "240", "--format", "i420", "--fps", "30"),
             Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString())));
         simulator.awaitOutput("ready ");
@@ -163,7 +163,7 @@ class ClipEndToEndTest {
         final Path earlier = Files.write(segments.resolve("sdr-20200101T000000.000Z.mcap"), new byte[(2 << 20) - (200 << 10)]);
         final Path foreign = Files.write(segments.resolve("notes.mcap.bak"), new byte[3 << 20]);
         final Path confFile = Files.writeString(dir.resolve("conf.json"), conf.encodePrettily());
-        final Child server = track(startServer("clip-server", port, Map.of(), "-conf", confFile.toString()));
+        final ChildProcess server = track(startServer("clip-server", port, Map.of(), "-conf", confFile.toString()));
 
         // The robot's telemetry at 50 Hz, numbered, for the whole test.
         final AtomicLong published = new AtomicLong();

@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,6 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.Result;
 import static io.sdr.e2e.E2eKit.caddyEnv;
 import static io.sdr.testing.Await.eventually;
@@ -313,10 +313,10 @@ class DeploymentFilesTest {
         final JsonObject conf = new JsonObject(Files.readString(repoRoot().resolve("conf/conf.sim.json")));
         conf.getJsonObject("encoder").put("sourcePath", dir.resolve("raw").toString());
         conf.put("nats", conf.getJsonObject("nats").copy().put("enabled", false));
-        try (Child writer = new Child("sim-writer", List.of("python3", "-m", "sdr_ring", "write-raw", "--path", dir.resolve("raw").toString(),
+        try (ChildProcess writer = ChildProcess.start("sim-writer", List.of("python3", "-m", "sdr_ring", "write-raw", "--path", dir.resolve("raw").toString(),
                  "--width", "320", "--height", "240", "--format", "rgb24", "--fps", "30"),
                  Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString()));
-             Child server = startServer("transport-sim", port, Map.of("SDR_SHM_PATH", dir.resolve("frames").toString(),
+             ChildProcess server = startServer("transport-sim", port, Map.of("SDR_SHM_PATH", dir.resolve("frames").toString(),
                  "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", conf.encode())) {
             writer.awaitOutput("ready ");
             final JsonObject[] last = new JsonObject[1];
@@ -334,14 +334,14 @@ class DeploymentFilesTest {
     void shouldPublishDemoTelemetryToARealNatsServer() throws Exception {
         requireTool("python3", "python3");
         final int natsPort = freePort();
-        try (Child nats = startNats(natsPort);
+        try (ChildProcess nats = startNats(natsPort);
              Socket subscriber = new Socket(InetAddress.getLoopbackAddress(), natsPort)) {
             subscriber.setSoTimeout(20_000);
             final var in = new java.io.BufferedReader(new java.io.InputStreamReader(subscriber.getInputStream(), StandardCharsets.US_ASCII));
             in.readLine(); // INFO
             subscriber.getOutputStream().write("CONNECT {\"verbose\":false}\r\nSUB telemetry.> 1\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("PONG", in.readLine());
-            try (Child demo = new Child("sim-telemetry", List.of("python3", repoRoot().resolve("containers/sim-writer/telemetry_demo.py").toString(),
+            try (ChildProcess demo = ChildProcess.start("sim-telemetry", List.of("python3", repoRoot().resolve("containers/sim-writer/telemetry_demo.py").toString(),
                 "--url", "nats://127.0.0.1:" + natsPort, "--robot", "e2e", "--count", "3"), Map.of())) {
                 final Set<String> subjects = new TreeSet<>();
                 String pose = null;
@@ -368,7 +368,7 @@ class DeploymentFilesTest {
     @Test
     void shouldRunTheConfiguredRosCommandsAndStayUp() throws Exception {
         final Path script = repoRoot().resolve("scripts/ros/run_nodes.sh");
-        try (Child ros = new Child("run-nodes", List.of("bash", script.toString()),
+        try (ChildProcess ros = ChildProcess.start("run-nodes", List.of("bash", script.toString()),
             Map.of("ROS_ENABLE_ROSBRIDGE", "0", "ROS_NODE_COMMANDS", " echo node-a-ran ; echo node-b-ran;"))) {
             ros.awaitOutput("node-a-ran");
             ros.awaitOutput("node-b-ran");

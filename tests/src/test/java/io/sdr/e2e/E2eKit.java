@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -22,11 +21,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import io.sdr.testing.ChildProcess;
+
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.RepoPaths.repoRoot;
 import static io.sdr.testing.RepoPaths.moduleDir;
@@ -122,111 +122,16 @@ final class E2eKit {
 
     // ---- long-running processes ---------------------------------------------------------------
 
-    /**
-     * A child process whose output goes to a log file under target/process-logs and is kept in
-     * memory, line by line. Stopped by its own PID: SIGTERM, then SIGKILL.
-     */
-    static final class Child implements AutoCloseable {
-        final String name;
-        final Process process;
-        final Path log;
-        private final StringBuffer output = new StringBuffer();
-        private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-
-        Child(final String name, final List<String> command, final Map<String, String> env) throws IOException {
-            this.name = name;
-            final Path logs = Files.createDirectories(moduleDir().resolve("target").resolve("process-logs"));
-            this.log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
-            final ProcessBuilder builder = new ProcessBuilder(command).directory(repoRoot().toFile()).redirectErrorStream(true);
-            // Only what the test sets: an SDR_* variable of the developer's shell must not change the result.
-            builder.environment().keySet().removeIf(k -> k.startsWith("SDR_"));
-            builder.environment().putAll(env);
-            this.process = builder.start();
-            // Should the test JVM itself be stopped (Ctrl-C, a killed fork), its children go with it.
-            final Process started = process;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> started.destroyForcibly()));
-            final PrintWriter file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
-            file.println("$ " + String.join(" ", command) + "   env=" + env);
-            final Thread pump = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                     PrintWriter out = file) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        output.append(line).append('\n');
-                        lines.add(line);
-                        out.println(line);
-                    }
-                } catch (final IOException ignored) {
-                    // the process went away
-                }
-            }, name + "-output");
-            pump.setDaemon(true);
-            pump.start();
-        }
-
-        String output() {
-            return output.toString();
-        }
-
-        /** The next output line, waiting at most {@code timeout}; null when none came. */
-        String nextLine(final Duration timeout) throws InterruptedException {
-            return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        void writeLine(final String line) throws IOException {
-            final OutputStream stdin = process.getOutputStream();
-            stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            stdin.flush();
-        }
-
-        void awaitOutput(final String text) {
-            eventually(name + " printed \"" + text + "\"; output so far:\n" + tail(), () -> {
-                if (output().contains(text)) {
-                    return true;
-                }
-                if (!process.isAlive()) {
-                    fail(name + " exited with " + process.exitValue() + " before printing \"" + text + "\":\n" + tail());
-                }
-                return false;
-            });
-        }
-
-        String tail() {
-            final String all = output();
-            return (all.length() > 4000 ? "..." + all.substring(all.length() - 4000) : all) + "\n(full log: " + log + ")";
-        }
-
-        /** Stops the process at once (SIGKILL), as a crash would. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() {
-            if (process.isAlive()) {
-                process.destroy();
-                try {
-                    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    }
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    process.destroyForcibly();
-                }
-            }
-        }
-    }
-
     /** {@code nats-server -a 127.0.0.1 -p PORT}, ready to accept clients. */
-    static Child startNats(final int port) throws IOException {
-        final Child nats = new Child("nats-server", List.of(requireTool(NATS_SERVER, "nats-server"),
+    static ChildProcess startNats(final int port) throws IOException {
+        final ChildProcess nats = ChildProcess.start("nats-server", List.of(requireTool(NATS_SERVER, "nats-server"),
             "-a", "127.0.0.1", "-p", String.valueOf(port)), Map.of());
         nats.awaitOutput("Server is ready");
         return nats;
     }
 
     /** {@code java -jar sdr-transport.jar ARGS} with only {@code env} as SDR_* settings; returns once /health answers. */
-    static Child startServer(final String name, final int port, final Map<String, String> env, final String... args)
+    static ChildProcess startServer(final String name, final int port, final Map<String, String> env, final String... args)
         throws IOException {
         final List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx384m",
@@ -235,7 +140,7 @@ final class E2eKit {
             "-Dorg.bytedeco.javacpp.cachedir=" + moduleDir().resolve("target").resolve("javacpp-cache"),
             "-jar", fatJar().toString()));
         command.addAll(List.of(args));
-        final Child server = new Child(name, command, env);
+        final ChildProcess server = ChildProcess.start(name, command, env);
         eventually(name + " answers /health on port " + port + "; output so far:\n" + server.tail(), () -> {
             if (!server.process.isAlive()) {
                 fail(name + " exited with " + server.process.exitValue() + ":\n" + server.tail());
@@ -246,8 +151,8 @@ final class E2eKit {
     }
 
     /** The project's Caddyfile run by Caddy on 127.0.0.1-reachable {@code port}, proxying to the transport on {@code upstreamPort}. */
-    static Child startCaddy(final Path stateDir, final int port, final int upstreamPort) throws IOException {
-        final Child caddy = new Child("caddy", List.of(requireTool("caddy", "caddy"), "run",
+    static ChildProcess startCaddy(final Path stateDir, final int port, final int upstreamPort) throws IOException {
+        final ChildProcess caddy = ChildProcess.start("caddy", List.of(requireTool("caddy", "caddy"), "run",
             "--config", repoRoot().resolve("Caddyfile").toString(), "--adapter", "caddyfile"), caddyEnv(stateDir, Map.of(
                 "PORT", String.valueOf(port),
                 "TRANSPORT_UPSTREAM", "127.0.0.1:" + upstreamPort,
@@ -303,22 +208,7 @@ final class E2eKit {
 
     /** A Prometheus sample by name and {@code label=value} pairs, summed over matching series; NaN when none. */
     static double metric(final String text, final String name, final String... labels) {
-        double sum = Double.NaN;
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(name)
-            + "(\\{[^}]*})?\\s+(\\S+)$", java.util.regex.Pattern.MULTILINE).matcher(text);
-        outer:
-        while (m.find()) {
-            final String labelText = m.group(1) == null ? "" : m.group(1);
-            for (final String label : labels) {
-                final int eq = label.indexOf('=');
-                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
-                    continue outer;
-                }
-            }
-            final double value = Double.parseDouble(m.group(2));
-            sum = Double.isNaN(sum) ? value : sum + value;
-        }
-        return sum;
+        return io.sdr.testing.Http.metric(text, name, labels);
     }
 
     /** Publishes to nats-server over its text protocol (PUB), each batch confirmed by PING/PONG. */

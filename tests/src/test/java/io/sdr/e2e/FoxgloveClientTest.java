@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.sdr.foxglove.CompressedVideo;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.PeriodicPublisher;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
@@ -58,8 +58,8 @@ class FoxgloveClientTest {
     @TempDir
     static Path dir;
 
-    private static Child nats;
-    private static Child server;
+    private static ChildProcess nats;
+    private static ChildProcess server;
     private static int port;
     private static PeriodicPublisher publisher;
 
@@ -100,7 +100,7 @@ class FoxgloveClientTest {
         if (publisher != null) {
             publisher.close();
         }
-        for (final Child child : new Child[] {server, nats}) {
+        for (final ChildProcess child : new ChildProcess[] {server, nats}) {
             if (child != null) {
                 child.close();
             }

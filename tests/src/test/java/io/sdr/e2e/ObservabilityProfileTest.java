@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.Result;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
@@ -132,8 +132,8 @@ class ObservabilityProfileTest {
     void shouldQueryOnlyMetricsThatARunningServerExports() throws Exception {
         final int natsPort = freePort();
         final int port = freePort();
-        try (Child nats = startNats(natsPort);
-             Child server = startServer("transport-obs", port, Map.of(
+        try (ChildProcess nats = startNats(natsPort);
+             ChildProcess server = startServer("transport-obs", port, Map.of(
                  "SDR_SHM_PATH", dir.resolve("frames").toString(),
                  "SDR_LISTEN_ADDR", "127.0.0.1:" + port,
                  "SDR_NATS_URL", "nats://127.0.0.1:" + natsPort,

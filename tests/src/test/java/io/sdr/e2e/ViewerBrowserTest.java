@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -18,7 +19,6 @@ import java.util.UUID;
 
 import static io.sdr.e2e.E2eKit.CHROMIUM;
 import static io.sdr.e2e.ViewerCheck.assertPageHealthy;
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.PeriodicPublisher;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
@@ -51,9 +51,9 @@ class ViewerBrowserTest {
     @TempDir
     static Path dir;
 
-    private static Child nats;
-    private static Child server;
-    private static Child caddy;
+    private static ChildProcess nats;
+    private static ChildProcess server;
+    private static ChildProcess caddy;
     private static int caddyPort;
     private static int serverPort;
     private static PeriodicPublisher publisher;
@@ -94,7 +94,7 @@ class ViewerBrowserTest {
         if (publisher != null) {
             publisher.close();
         }
-        for (final Child child : new Child[] {caddy, server, nats}) {
+        for (final ChildProcess child : new ChildProcess[] {caddy, server, nats}) {
             if (child != null) {
                 child.close();
             }
@@ -167,7 +167,7 @@ class ViewerBrowserTest {
         assertEquals(0, minted.exitCode(), minted.output());
         final String token = minted.output().lines().filter(l -> l.startsWith("ey")).findFirst().orElseThrow();
         final int port = freePort();
-        try (Child secured = startServer("transport-auth", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+        try (ChildProcess secured = startServer("transport-auth", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
             "SDR_SHM_PATH", dir.resolve("auth-frames").toString(), "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort(),
             "SDR_AUTH_ENABLED", "true", "SDR_AUTH_SECRET_FILE", secretFile.toString()), "-conf", "conf/conf.json")) {
             eventually("the secured server streams", () -> {
@@ -234,7 +234,7 @@ class ViewerBrowserTest {
         assertEquals(0, minted.exitCode(), minted.output());
         final String token = minted.output().lines().filter(l -> l.startsWith("ey")).findFirst().orElseThrow();
         final int port = freePort();
-        try (Child secured = startServer("transport-clip-token", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+        try (ChildProcess secured = startServer("transport-clip-token", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
             "SDR_SHM_PATH", dir.resolve("clip-frames").toString(), "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort(),
             "SDR_AUTH_ENABLED", "true", "SDR_AUTH_SECRET_FILE", secretFile.toString(), "SDR_ADMIN_ALLOW", "::1/128"),
             "-conf", "conf/conf.json")) {
@@ -296,7 +296,7 @@ class ViewerBrowserTest {
         conf.getJsonObject("encoder").put("codec", "hevc").put("candidates", new JsonArray().add("libx265"))
             .put("width", 640).put("height", 360).put("fps", 15).put("gop", 30).put("tiers", new JsonArray());
         conf.put("nats", conf.getJsonObject("nats").copy().put("enabled", false));
-        try (Child hevc = startServer("transport-hevc", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+        try (ChildProcess hevc = startServer("transport-hevc", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
             "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", conf.encode())) {
             // Straight to the server, whose "/" is the viewer.
             final JsonObject report = browse(new JsonObject().put("name", "hevc")
@@ -337,8 +337,8 @@ class ViewerBrowserTest {
         final JsonObject conf = shipped.copy().put("streams", new JsonObject()
             .put("main", new JsonObject().put("path", dir.resolve("plots-main").toString()))
             .put("alt", new JsonObject().put("path", altRing.toString())));
-        try (Child alt = startServer("transport-alt", altPort, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + altPort), "-conf", altConf.encode());
-             Child first = startServer("transport-plots", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+        try (ChildProcess alt = startServer("transport-alt", altPort, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + altPort), "-conf", altConf.encode());
+             ChildProcess first = startServer("transport-plots", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
                  "SDR_BRIDGE_ADDR", "127.0.0.1:" + freePort()), "-conf", conf.encode())) {
             eventually("both streams flow", () -> {
                 final JsonObject health = getJson("http://127.0.0.1:" + port + "/health");
@@ -434,7 +434,7 @@ class ViewerBrowserTest {
             if ("edge-restart".equals(event.getString("event"))) {
                 caddy.kill();
                 caddy = startCaddy(dir.resolve("caddy"), caddyPort, serverPort);
-                node.writeLine("edge-restarted");
+                node.send("edge-restarted");
             }
         });
     }

@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import static io.sdr.e2e.E2eKit.CHROMIUM;
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.e2e.E2eKit.artefacts;
 import static io.sdr.testing.RepoPaths.repoRoot;
 import static io.sdr.e2e.E2eKit.requireTool;
@@ -33,7 +33,7 @@ final class ViewerCheck {
 
     /** An event line the script prints mid-scenario (e.g. "edge-restart"); the handler may answer on its stdin. */
     interface Events {
-        void on(JsonObject event, Child node) throws Exception;
+        void on(JsonObject event, ChildProcess node) throws Exception;
     }
 
     private ViewerCheck() {
@@ -77,7 +77,7 @@ final class ViewerCheck {
             .put("hostRules", "MAP viewer.test 127.0.0.1")
             .put("scenarios", new JsonArray().add(scenario)).encodePrettily());
         final List<String> lines = new ArrayList<>();
-        try (Child node = new Child("viewer-check-" + scenario.getString("name"),
+        try (ChildProcess node = ChildProcess.start("viewer-check-" + scenario.getString("name"),
             List.of(requireTool("node", "nodejs"), repoRoot().resolve("tests/e2e/viewer-check.mjs").toString(), config.toString()),
             Map.of())) {
             final long deadline = System.nanoTime() + NODE_PATIENCE.toNanos();

@@ -1,5 +1,6 @@
 package io.sdr.e2e;
 
+import io.sdr.testing.ChildProcess;
 import io.sdr.ring.FrameHeaderDescriptor;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.json.JsonArray;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.sdr.e2e.E2eKit.CHROMIUM;
-import static io.sdr.e2e.E2eKit.Child;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
 import static io.sdr.e2e.E2eKit.getJson;
@@ -80,7 +80,7 @@ class ViewerTierBrowserTest {
             .put("encoder", new JsonObject().put("enabled", false))
             .put("nats", new JsonObject().put("enabled", false));
         try (TierWriter writer = new TierWriter(shm, units);
-             Child server = startServer("transport-tiers", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", conf.encode())) {
+             ChildProcess server = startServer("transport-tiers", port, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", conf.encode())) {
             eventually("every tier flows", () -> {
                 final JsonObject health = getJson("http://127.0.0.1:" + port + "/health");
                 if (health == null || health.getJsonObject("streams") == null) {

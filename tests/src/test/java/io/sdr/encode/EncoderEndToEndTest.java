@@ -1,5 +1,6 @@
 package io.sdr.encode;
 
+import io.sdr.testing.FfProbe.Probe;
 import io.sdr.MainVerticle;
 import io.sdr.bus.Addresses;
 import io.vertx.core.DeploymentOptions;
@@ -22,6 +23,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
+import static io.sdr.testing.FfProbe.ffprobe;
+import static io.sdr.testing.FfProbe.ffprobeAvailable;
 import static io.sdr.encode.EncoderTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -125,7 +128,7 @@ class EncoderEndToEndTest {
         assertTrue(metrics.contains("sdr_encoder_encode_seconds_count{stream=\"main\"}"));
 
         if (ffprobeAvailable()) {
-            final Probe probe = ffprobe(writeStream(dir.resolve("ws.h264"), accessUnits));
+            final Probe probe = ffprobe(writeStream(dir.resolve("ws.h264"), accessUnits), "h264");
             assertEquals("", probe.errors(), "decodes without errors");
             assertEquals(List.of("h264", 1280, 720, 45), List.of(probe.codec(), probe.width(), probe.height(), probe.frames()));
             assertTrue(probe.keyframes().get(0));

@@ -1,5 +1,6 @@
 package io.sdr.encode;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static io.sdr.encode.EncoderTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,19 +42,19 @@ class FatJarEncoderTest {
 
     @Test
     void shouldReportEncodersAndExitZero() throws Exception {
-        try (Child child = Child.start(List.of(java(), "-jar", jar().toString(), "encoders", "--width", "320", "--height", "180"),
-                 dir, Map.of())) {
-            assertTrue(child.process.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "encoders finished");
+        try (ChildProcess child = ChildProcess.start("encoders", List.of(java(), "-jar", jar().toString(), "encoders",
+                 "--width", "320", "--height", "180"), Map.of(), dir)) {
+            final int exit = child.awaitExit(PATIENCE);
             final String out = child.output();
-            assertEquals(0, child.process.exitValue(), out);
+            assertEquals(0, exit, out);
             assertTrue(out.contains("H.264/HEVC encoders in the linked FFmpeg"), out);
             assertTrue(out.matches("(?s).*\\n  libx264 +h264 +yes .*"), out);
             assertTrue(out.matches("(?s).*\\n  h264_nvenc +h264 +(yes|no) .*"), out);
             assertTrue(out.contains("default order h264: h264_nvenc -> libx264 -> libopenh264  =>  "), out);
         }
-        try (Child help = Child.start(List.of(java(), "-jar", jar().toString(), "encoders", "--help"), dir, Map.of())) {
-            assertTrue(help.process.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
-            assertEquals(0, help.process.exitValue());
+        try (ChildProcess help = ChildProcess.start("encoders-help", List.of(java(), "-jar", jar().toString(), "encoders", "--help"),
+                 Map.of(), dir)) {
+            assertEquals(0, help.awaitExit(PATIENCE), help.tail());
             assertTrue(help.output().startsWith("Usage: encoders"), help.output());
         }
     }
@@ -62,8 +62,9 @@ class FatJarEncoderTest {
     @Test
     void shouldServeTheEncodedTestPatternFromTheJarWithTheShippedConf() throws Exception {
         final int port = freePort();
-        try (Child server = Child.start(List.of(java(), "-jar", jar().toString(), "-conf", repoRoot().resolve("conf/conf.json").toString()),
-                 dir, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_SHM_PATH", dir.resolve("frames").toString()))) {
+        try (ChildProcess server = ChildProcess.start("encoder-server", List.of(java(), "-jar", jar().toString(), "-conf",
+                 repoRoot().resolve("conf/conf.json").toString()),
+                 Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_SHM_PATH", dir.resolve("frames").toString()), dir)) {
             eventually("encoded frames published", () -> {
                 assertTrue(server.process.isAlive(), server.output());
                 final JsonObject health = health(port);

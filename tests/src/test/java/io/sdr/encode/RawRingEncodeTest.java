@@ -1,5 +1,7 @@
 package io.sdr.encode;
 
+import io.sdr.testing.FfProbe.Probe;
+import io.sdr.testing.ChildProcess;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sdr.ring.FrameInfo;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
+import static io.sdr.testing.FfProbe.ffprobe;
+import static io.sdr.testing.FfProbe.ffprobeAvailable;
 import static io.sdr.encode.EncoderTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,9 +53,9 @@ class RawRingEncodeTest {
         final List<byte[]> accessUnits = new ArrayList<>();
         final List<Boolean> keyflags = new ArrayList<>();
         final List<Long> frameIds = new ArrayList<>();
-        try (Child writer = Child.start(List.of("python3", "-m", "sdr_ring", "write-raw", "--path", raw.toString(),
-                 "--width", "320", "--height", "240", "--format", format, "--fps", "30"),
-                 repoRoot().resolve("shm-worker/python"), Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString()));
+        try (ChildProcess writer = ChildProcess.start("raw-writer-" + format, List.of("python3", "-m", "sdr_ring", "write-raw",
+                 "--path", raw.toString(), "--width", "320", "--height", "240", "--format", format, "--fps", "30"),
+                 Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString()), repoRoot().resolve("shm-worker/python"));
              RingReader reader = new RingReader(frames);
              EncodePipeline pipeline = new EncodePipeline(config, stats, timer, timer)) {
             pipeline.start();
@@ -85,7 +89,7 @@ class RawRingEncodeTest {
             assertEquals(0, stats.rawRejected(why), why.name());
         }
         if (ffprobeAvailable()) {
-            final Probe probe = ffprobe(writeStream(dir.resolve("raw-" + format + ".h264"), accessUnits));
+            final Probe probe = ffprobe(writeStream(dir.resolve("raw-" + format + ".h264"), accessUnits), "h264");
             assertEquals("", probe.errors(), "decodes without errors");
             assertEquals(List.of("h264", 256, 144, 30), List.of(probe.codec(), probe.width(), probe.height(), probe.frames()));
             assertTrue(probe.keyframes().get(0));

@@ -10,11 +10,8 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
-import io.sdr.testing.Await;
+import io.sdr.testing.WireViewer;
 
 /**
  * A healthy WebSocket viewer of /stream/ws that checks every video message as it arrives: the
@@ -51,29 +48,7 @@ final class CheckedViewer {
     }
 
     static CheckedViewer connect(final WebSocketClient client, final int port, final String name) {
-        for (int attempt = 1; ; attempt++) {
-            // Handlers are set on the event loop as the handshake completes, so no message is missed.
-            final CompletableFuture<CheckedViewer> viewer = new CompletableFuture<>();
-            client.connect(port, "127.0.0.1", "/stream/ws").onComplete(r -> {
-                if (r.succeeded()) {
-                    viewer.complete(new CheckedViewer(name, r.result()));
-                } else {
-                    viewer.completeExceptionally(r.cause());
-                }
-            });
-            try {
-                return viewer.get(Await.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (final Exception e) {
-                // Vert.x can lose a handshake when video follows the 101 at once (netty/netty#2173):
-                // the same retry as the kits' viewers.
-                final Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                final boolean race = cause instanceof io.netty.handler.codec.http.websocketx.WebSocketHandshakeException
-                    || (cause != null && "Connection closed".equals(cause.getMessage()));
-                if (attempt >= 3 || !race) {
-                    throw new AssertionError(name + ": cannot connect to ws://127.0.0.1:" + port + "/stream/ws: " + e, e);
-                }
-            }
-        }
+        return WireViewer.open(client, port, "/stream/ws", name, socket -> new CheckedViewer(name, socket));
     }
 
     private void onMessage(final Buffer m) {

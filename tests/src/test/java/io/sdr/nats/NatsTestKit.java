@@ -23,8 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.fail;
 import static io.sdr.testing.Await.await;
@@ -101,25 +99,11 @@ public final class NatsTestKit {
 
     /** A Prometheus sample by name and {@code label=value} pairs, summed over matching series; NaN when none. */
     public static double metric(final String text, final String name, final String... labels) {
-        double sum = Double.NaN;
-        final Matcher m = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE).matcher(text);
-        outer:
-        while (m.find()) {
-            final String labelText = m.group(1) == null ? "" : m.group(1);
-            for (final String label : labels) {
-                final int eq = label.indexOf('=');
-                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
-                    continue outer;
-                }
-            }
-            final double value = Double.parseDouble(m.group(2));
-            sum = Double.isNaN(sum) ? value : sum + value;
-        }
-        return sum;
+        return io.sdr.testing.Http.metric(text, name, labels);
     }
 
     public static double metric(final int port, final String name, final String... labels) {
-        return metric(Http.get(port, "/metrics").body(), name, labels);
+        return Http.metric(port, name, labels);
     }
 
     // ---- NATS publishers ----------------------------------------------------------------------

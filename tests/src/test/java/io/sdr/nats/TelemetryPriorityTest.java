@@ -6,7 +6,8 @@ import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
 import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
-import io.sdr.nats.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.nats.Feeder.feeder;
 import io.sdr.testing.WireMessages.VideoMessage;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.Vertx;
@@ -122,7 +123,7 @@ class TelemetryPriorityTest {
             // Up to 2 s of lag allowed, so that there is a backlog of video for telemetry to overtake.
             .put("maxLagMs", 2000);
         final Vertx clientVertx = Vertx.vertx();
-        try (Feeder feeder = new Feeder(RingWriter.createV2(dir.resolve("frames"), 256, 256 * 1024), 200_000, 30, 16_666_667L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(dir.resolve("frames"), 256, 256 * 1024), 200_000, 30, 16_666_667L)) {
             deploy(vertx, conf);
             eventually("nats connected", () -> "connected".equals(natsStatus(port)));
             publisher = connect(nats.url());
@@ -224,7 +225,7 @@ class TelemetryPriorityTest {
         final int floodSubjects = 5_000;
         final Vertx clientVertx = Vertx.vertx();
         // 256 slots: 4 s of video, so that a starved poller thread is not lapped on a loaded machine.
-        try (Feeder feeder = new Feeder(RingWriter.createV2(dir.resolve("frames"), 256, 64 * 1024), 50_000, 30, 16_666_667L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(dir.resolve("frames"), 256, 64 * 1024), 50_000, 30, 16_666_667L)) {
             deploy(vertx, conf);
             eventually("nats connected", () -> "connected".equals(natsStatus(port)));
             publisher = connect(nats.url());

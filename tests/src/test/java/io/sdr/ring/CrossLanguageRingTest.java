@@ -2,9 +2,10 @@ package io.sdr.ring;
 
 import io.vertx.core.json.JsonObject;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.ChildProcess;
+import java.time.Duration;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,31 +37,16 @@ class CrossLanguageRingTest {
     private static final int JITTER = 6000;
     private static final int GOP = 10;
 
-    private Path dir;
-    private final List<Child> children = new ArrayList<>();
+    @RegisterExtension
+    final RingChildren children = new RingChildren("sdr-ring-xlang-");
 
     @BeforeAll
     static void requirePython() {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 
-    @BeforeEach
-    void createDir() throws IOException {
-        dir = ringDirectory("sdr-ring-xlang-");
-    }
-
-    @AfterEach
-    void cleanUp() {
-        for (final Child child : children) {
-            child.close();
-        }
-        deleteRecursively(dir);
-    }
-
-    private Child python(final String name, final String... args) throws IOException {
-        final Child child = Child.python(name, args);
-        children.add(child);
-        return child;
+    private ChildProcess python(final String name, final String... args) throws IOException {
+        return children.python(name, args);
     }
 
     // ---- Python writes, Java reads ------------------------------------------------------------
@@ -68,7 +54,7 @@ class CrossLanguageRingTest {
     @ParameterizedTest(name = "python {0} codec {1} -> java")
     @CsvSource({"v1, 1", "v1, 2", "v2, 1", "v2, 2"})
     void javaShouldReadEveryFieldPythonWrote(final String layout, final int codec) throws Exception {
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final boolean v2 = "v2".equals(layout);
         // v2 keeps every frame (slot_count > FRAMES), v1 only the latest: pace it so the reader sees each.
         final RingReader.Options options = RingReader.Options.DEFAULTS
@@ -91,7 +77,7 @@ class CrossLanguageRingTest {
             } else {
                 args.addAll(List.of("--buf-size", "65536"));
             }
-            final Child writer = python("writer-" + layout, args.toArray(new String[0]));
+            final ChildProcess writer = python("writer-" + layout, args.toArray(new String[0]));
             final long deadline = System.nanoTime() + 30_000_000_000L;
             while (System.nanoTime() - deadline < 0) {
                 final PollOutcome outcome = reader.poll(dst, 0);
@@ -143,9 +129,8 @@ class CrossLanguageRingTest {
                     fail("unexpected outcome " + outcome + ": " + reader.counters());
                 }
             }
-            assertTrue(writer.waitFor(20_000), writer.describe());
-            assertEquals(0, writer.exitValue(), writer.describe());
-            assertTrue(writer.lines().contains("done frames=" + FRAMES), writer.describe());
+            assertEquals(0, writer.awaitExit(Duration.ofSeconds(20)), writer.tail());
+            assertTrue(writer.lines().contains("done frames=" + FRAMES), writer.tail());
             final RingCounters c = reader.counters();
             System.out.println("XLANG python-" + layout + "-codec" + codec + "->java delivered=" + delivered.size()
                 + "/" + FRAMES + " first=" + (delivered.isEmpty() ? 0 : delivered.get(0)) + " highCrc=" + highCrc
@@ -172,12 +157,12 @@ class CrossLanguageRingTest {
     @ParameterizedTest(name = "java {0} -> python")
     @ValueSource(strings = {"v1", "v2"})
     void pythonShouldReadEveryFieldJavaWrote(final String layout) throws Exception {
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final boolean v2 = "v2".equals(layout);
         final int frames = 200;
         int highCrc = 0;
         try (RingWriter writer = v2 ? RingWriter.createV2(ring, 256, 8192) : RingWriter.createV1(ring, 65536)) {
-            final Child reader = python("reader-" + layout, "read", "--layout", layout, "--path", ring.toString(),
+            final ChildProcess reader = python("reader-" + layout, "read", "--layout", layout, "--path", ring.toString(),
                 "--count", Integer.toString(frames), "--timeout-s", "60");
             for (int s = 1; s <= frames; s++) {
                 final long frameId = s == 3 ? -1L : s == 4 ? Long.MIN_VALUE : s == 5 ? 0 : 1_000_000_000_000L + s;
@@ -192,8 +177,8 @@ class CrossLanguageRingTest {
                 final long commitNs = v2 ? readLong(ring, RingV2Descriptor.slotOffset(s, 256, 8192)
                     + RingV2Descriptor.SLOT_COMMIT_NS_OFFSET) : -1;
                 // Lockstep: v1 holds only the latest frame, so wait for the reader before the next one.
-                final String line = reader.nextLine(15_000);
-                assertNotNull(line, "python reader printed nothing for frame " + s + ": " + reader.describe());
+                final String line = reader.nextLine(Duration.ofSeconds(15));
+                assertNotNull(line, "python reader printed nothing for frame " + s + ": " + reader.tail());
                 final JsonObject json = new JsonObject(line);
                 final String at = "java " + layout + " frame " + s + ": " + line;
                 assertEquals(Long.toUnsignedString(frameId), json.getValue("frame_id").toString(), at);
@@ -212,8 +197,7 @@ class CrossLanguageRingTest {
                     assertFalse(json.containsKey("commit_ns"), at);
                 }
             }
-            assertTrue(reader.waitFor(20_000), reader.describe());
-            assertEquals(0, reader.exitValue(), reader.describe());
+            assertEquals(0, reader.awaitExit(Duration.ofSeconds(20)), reader.tail());
             final String summary = reader.stderr().strip();
             final JsonObject counters = new JsonObject(summary.substring(summary.lastIndexOf('\n') + 1))
                 .getJsonObject("counters");

@@ -1,9 +1,10 @@
 package io.sdr.ring;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.ChildProcess;
+import java.time.Duration;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -37,22 +38,8 @@ class RingTearingWriterTest {
     private static final long PACED_NS = 15_000_000_000L;
     private static final Pattern DONE = Pattern.compile("done frames=(\\d+)(?: tears=(\\d+))?");
 
-    private Path dir;
-    private final List<Child> children = new ArrayList<>();
-
-    @BeforeEach
-    void createDir() throws IOException {
-        dir = ringDirectory("sdr-ring-tearing-");
-    }
-
-    @AfterEach
-    void cleanUp() {
-        for (final Child child : children) {
-            child.close(); // SIGTERM, SIGKILL after 2 s, by PID
-        }
-        children.clear();
-        deleteRecursively(dir);
-    }
+    @RegisterExtension
+    final RingChildren children = new RingChildren("sdr-ring-tearing-");
 
     // ---- the ordered checker ----------------------------------------------------------------
 
@@ -165,11 +152,11 @@ class RingTearingWriterTest {
     }
 
     /** Stops the writer (end of its stdin) and returns its "done" line's numbers: frames, tears (or -1). */
-    private static long[] stop(final Child writer) throws InterruptedException, IOException {
+    private static long[] stop(final ChildProcess writer) throws InterruptedException, IOException {
         writer.closeStdin();
-        final Matcher m = DONE.matcher(writer.awaitLine("done", 10_000));
+        final Matcher m = DONE.matcher(writer.awaitLine("done", Duration.ofSeconds(10)));
         assertTrue(m.find());
-        assertTrue(writer.waitFor(10_000), writer.describe());
+        assertEquals(0, writer.awaitExit(Duration.ofSeconds(10)), writer.tail());
         return new long[] {Long.parseLong(m.group(1)), m.group(2) == null ? -1 : Long.parseLong(m.group(2))};
     }
 
@@ -211,30 +198,29 @@ class RingTearingWriterTest {
 
     private void tearing(final String scenario, final boolean python, final int fps, final String byteOrder,
                          final String maxPauseNs, final long runNs) throws Exception {
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         // 8 slots: at full speed the writer laps the reader now and then, so laps and torn reads mix.
         final int size = 64;
         final int jitter = python ? 3000 : 3968;
         final int gop = 4;
-        final Child writer;
+        final ChildProcess writer;
         if (python) {
-            writer = Child.pythonScript(scenario, testPythonDir().resolve("tearing_writer.py"), "--path", ring.toString(),
+            writer = children.pythonScript(scenario, testPythonDir().resolve("tearing_writer.py"), "--path", ring.toString(),
                 "--slot-count", "8", "--slot-size", "4096", "--fps", Integer.toString(fps), "--size", Integer.toString(size),
                 "--size-jitter", Integer.toString(jitter), "--gop", Integer.toString(gop),
                 "--max-pause-us", Long.toString(Long.parseLong(maxPauseNs) / 1000), "--byte-order", byteOrder);
         } else {
-            writer = Child.java(scenario, TearingRingWriterProcess.class, "--path", ring.toString(), "--slot-count", "8",
+            writer = children.java(scenario, TearingRingWriterProcess.class, "--path", ring.toString(), "--slot-count", "8",
                 "--slot-size", "4096", "--fps", Integer.toString(fps), "--size", Integer.toString(size),
                 "--size-jitter", Integer.toString(jitter), "--gop", Integer.toString(gop), "--max-pause-ns", maxPauseNs,
                 "--byte-order", byteOrder);
         }
-        children.add(writer);
-        writer.awaitLine("ready", 30_000);
+        writer.awaitLine("ready", Duration.ofSeconds(30));
         final OrderedChecker checker = new OrderedChecker(scenario, size, jitter, gop, true);
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withFileCheckIntervalNs(5_000_000))) {
             final UnsafeBuffer dst = destination(8192);
             pollFor(reader, dst, checker, runNs);
-            assertTrue(writer.isAlive(), writer.describe());
+            assertTrue(writer.isAlive(), writer.tail());
             final long[] done = stop(writer);
             pollFor(reader, dst, checker, 50_000_000L); // catch up with the last frames
             System.out.println(summary(scenario, checker, reader, done) + " byteOrder=" + byteOrder
@@ -263,17 +249,16 @@ class RingTearingWriterTest {
     void shouldNeverDuplicateOrMismatchFramesFromTheSeedV1WriterAtFullSpeed() throws Exception {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
         final String scenario = "v1-seed-writer-full-speed";
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final int gop = 4;
-        final Child writer = Child.pythonScript(scenario, testPythonDir().resolve("seed_v1_writer.py"), "--path",
+        final ChildProcess writer = children.pythonScript(scenario, testPythonDir().resolve("seed_v1_writer.py"), "--path",
             ring.toString(), "--buf-size", "65536", "--size", "64", "--size-jitter", "16000", "--gop", Integer.toString(gop));
-        children.add(writer);
-        writer.awaitLine("ready", 30_000);
+        writer.awaitLine("ready", Duration.ofSeconds(30));
         final OrderedChecker checker = new OrderedChecker(scenario, 64, 16000, gop, false);
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withFileCheckIntervalNs(5_000_000))) {
             final UnsafeBuffer dst = destination(65536);
             pollFor(reader, dst, checker, FULL_SPEED_NS);
-            assertTrue(writer.isAlive(), writer.describe());
+            assertTrue(writer.isAlive(), writer.tail());
             final long[] done = stop(writer);
             pollFor(reader, dst, checker, 50_000_000L);
             System.out.println(summary(scenario, checker, reader, done));

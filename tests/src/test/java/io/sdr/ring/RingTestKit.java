@@ -3,11 +3,8 @@ package io.sdr.ring;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -17,11 +14,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
+import io.sdr.testing.ChildProcess;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import static io.sdr.testing.RepoPaths.moduleDir;
 import static io.sdr.testing.RepoPaths.repoRoot;
 
 /**
@@ -120,19 +121,7 @@ final class RingTestKit {
     }
 
     static boolean pythonAvailable() {
-        if (!Files.isRegularFile(pythonPackageDir().resolve("sdr_ring").resolve("__main__.py"))) {
-            return false;
-        }
-        try {
-            final Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (final IOException e) {
-            return false;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return ChildProcess.pythonRingAvailable();
     }
 
     /** A fresh directory under /dev/shm (real shared memory), or the temp dir when there is none. */
@@ -169,10 +158,6 @@ final class RingTestKit {
         return cmd;
     }
 
-    static List<String> javaWriterCommand(final String... args) {
-        return javaCommand(RingWriterProcess.class, args);
-    }
-
     /** {@code java} running {@code main} of {@code mainClass} on this JVM's class path. */
     static List<String> javaCommand(final Class<?> mainClass, final String... args) {
         final List<String> cmd = new ArrayList<>();
@@ -193,183 +178,65 @@ final class RingTestKit {
     }
 
     /**
-     * A child process whose stdout lines are collected by a daemon thread and whose stderr goes to
-     * a file. {@link #close()} stops it by PID: SIGTERM, then SIGKILL if it does not exit.
+     * A test's ring directory under /dev/shm and the children it starts there, as a JUnit extension
+     * ({@code @RegisterExtension final RingChildren ring = new RingChildren("prefix-")}): a fresh
+     * directory before each test; after it, every child stopped by PID (SIGTERM, then SIGKILL) and
+     * the directory deleted. Children keep stderr apart: stdout lines are their answer.
      */
-    static final class Child implements AutoCloseable {
-        private final String name;
-        private final Process process;
-        private final Path stderr;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        private final List<String> allLines = java.util.Collections.synchronizedList(new ArrayList<>());
+    static final class RingChildren implements BeforeEachCallback, AfterEachCallback {
+        private final String prefix;
+        private final List<ChildProcess> children = new ArrayList<>();
+        private Path dir;
 
-        private Child(final String name, final Process process, final Path stderr) {
-            this.name = name;
-            this.process = process;
-            this.stderr = stderr;
-            final Thread pump = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        allLines.add(line);
-                        lines.add(line);
-                    }
-                } catch (final IOException ignored) {
-                    // process gone
-                }
-            }, "stdout-" + name);
-            pump.setDaemon(true);
-            pump.start();
-        }
-
-        static Child start(final String name, final List<String> command, final Path workDir) throws IOException {
-            final Path stderr = Files.createTempFile("ring-child-" + name, ".stderr");
-            final ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectError(stderr.toFile())
-                .redirectInput(ProcessBuilder.Redirect.PIPE);
-            if (workDir != null) {
-                builder.directory(workDir.toFile());
-            }
-            builder.environment().put("PYTHONPATH", pythonPackageDir().toString());
-            builder.environment().put("PYTHONUNBUFFERED", "1");
-            return new Child(name, builder.start(), stderr);
-        }
-
-        static Child python(final String name, final String... args) throws IOException {
-            return start(name, pythonCommand(args), pythonPackageDir());
-        }
-
-        static Child javaWriter(final String name, final String... args) throws IOException {
-            return start(name, javaWriterCommand(args), null);
-        }
-
-        static Child java(final String name, final Class<?> mainClass, final String... args) throws IOException {
-            return start(name, javaCommand(mainClass, args), null);
-        }
-
-        /** {@code python3 script args...} in its own directory, with sdr_ring importable. */
-        static Child pythonScript(final String name, final Path script, final String... args) throws IOException {
-            final List<String> cmd = new ArrayList<>(List.of("python3", script.toString()));
-            cmd.addAll(List.of(args));
-            return start(name, cmd, script.getParent());
-        }
-
-        /** The next stdout line, or null after the timeout or at end of output. */
-        String nextLine(final long timeoutMs) throws InterruptedException {
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-            while (true) {
-                final String line = lines.poll(20, TimeUnit.MILLISECONDS);
-                if (line != null) {
-                    return line;
-                }
-                if (System.nanoTime() - deadline > 0) {
-                    return null;
-                }
-                if (!process.isAlive() && lines.isEmpty()) {
-                    // give the pump a moment to drain what is left
-                    final String last = lines.poll(200, TimeUnit.MILLISECONDS);
-                    return last;
-                }
-            }
-        }
-
-        /** Waits for a line starting with {@code prefix}; fails with the child's output if none comes. */
-        String awaitLine(final String prefix, final long timeoutMs) throws InterruptedException {
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-            while (System.nanoTime() - deadline < 0) {
-                final String line = nextLine(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-                if (line == null) {
-                    break;
-                }
-                if (line.startsWith(prefix)) {
-                    return line;
-                }
-            }
-            throw new AssertionError(name + ": no line starting with '" + prefix + "' within " + timeoutMs + " ms; "
-                + describe());
-        }
-
-        /**
-         * Closes the child's stdin: our writers take that as "stop" and report before they exit.
-         * Unlike SIGTERM through {@link Process#destroy()}, which also closes our end of its stdout,
-         * so a goodbye line written after the signal is lost (or breaks the child's pipe).
-         */
-        void closeStdin() throws IOException {
-            process.getOutputStream().close();
-        }
-
-        boolean waitFor(final long timeoutMs) throws InterruptedException {
-            return process.waitFor(timeoutMs, TimeUnit.MILLISECONDS);
-        }
-
-        int exitValue() {
-            return process.exitValue();
-        }
-
-        long pid() {
-            return process.pid();
-        }
-
-        boolean isAlive() {
-            return process.isAlive();
-        }
-
-        /** SIGKILL (Process.destroyForcibly is SIGKILL on Linux) and reap. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
-
-        /** SIGTERM, then SIGKILL after {@code graceMs}. */
-        void terminate(final long graceMs) throws InterruptedException {
-            if (!process.isAlive()) {
-                return;
-            }
-            process.destroy();
-            if (!process.waitFor(graceMs, TimeUnit.MILLISECONDS)) {
-                kill();
-            }
-        }
-
-        List<String> lines() {
-            synchronized (allLines) {
-                return new ArrayList<>(allLines);
-            }
-        }
-
-        String stderr() {
-            try {
-                return Files.readString(stderr);
-            } catch (final IOException e) {
-                return "<stderr unreadable: " + e + ">";
-            }
-        }
-
-        String describe() {
-            final String err = stderr();
-            return "pid=" + process.pid() + ", alive=" + process.isAlive()
-                + (process.isAlive() ? "" : ", exit=" + process.exitValue())
-                + ", stdoutTail=" + tail(lines()) + ", stderr=" + (err.length() > 2000 ? err.substring(err.length() - 2000) : err);
-        }
-
-        private static List<String> tail(final List<String> list) {
-            return list.size() <= 5 ? list : list.subList(list.size() - 5, list.size());
+        RingChildren(final String prefix) {
+            this.prefix = prefix;
         }
 
         @Override
-        public void close() {
-            try {
-                terminate(2000);
-            } catch (final InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            } finally {
-                try {
-                    Files.deleteIfExists(stderr);
-                } catch (final IOException ignored) {
-                    // best effort
-                }
+        public void beforeEach(final ExtensionContext context) throws IOException {
+            dir = ringDirectory(prefix);
+        }
+
+        @Override
+        public void afterEach(final ExtensionContext context) {
+            for (final ChildProcess child : children) {
+                child.close();
             }
+            children.clear();
+            deleteRecursively(dir);
+        }
+
+        /** This test's directory (real shared memory where there is any). */
+        Path dir() {
+            return dir;
+        }
+
+        ChildProcess start(final String name, final List<String> command, final Path workDir) throws IOException {
+            final ChildProcess child = ChildProcess.startSeparated(name, command,
+                Map.of("PYTHONPATH", pythonPackageDir().toString(), "PYTHONUNBUFFERED", "1"), workDir);
+            children.add(child);
+            return child;
+        }
+
+        /** {@code python3 -m sdr_ring ARGS}. */
+        ChildProcess python(final String name, final String... args) throws IOException {
+            return start(name, pythonCommand(args), pythonPackageDir());
+        }
+
+        /** {@link RingWriterProcess} with {@code args}. */
+        ChildProcess javaWriter(final String name, final String... args) throws IOException {
+            return java(name, RingWriterProcess.class, args);
+        }
+
+        ChildProcess java(final String name, final Class<?> mainClass, final String... args) throws IOException {
+            return start(name, javaCommand(mainClass, args), moduleDir());
+        }
+
+        /** {@code python3 script args...} in its own directory, with sdr_ring importable. */
+        ChildProcess pythonScript(final String name, final Path script, final String... args) throws IOException {
+            final List<String> cmd = new ArrayList<>(List.of("python3", script.toString()));
+            cmd.addAll(List.of(args));
+            return start(name, cmd, script.getParent());
         }
     }
 }

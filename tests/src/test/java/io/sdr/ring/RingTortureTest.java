@@ -1,9 +1,10 @@
 package io.sdr.ring;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.ChildProcess;
+import java.time.Duration;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -40,35 +41,17 @@ class RingTortureTest {
     private static final long RUN_NS = 2_500_000_000L;
     private static final long GEN = 1_000_000_000_000L;
 
-    private Path dir;
-    private final List<Child> children = new ArrayList<>();
+    @RegisterExtension
+    final RingChildren children = new RingChildren("sdr-ring-torture-");
 
-    @BeforeEach
-    void createDir() throws IOException {
-        dir = ringDirectory("sdr-ring-torture-");
+    private ChildProcess javaWriter(final String name, final String... args) throws IOException {
+        return children.javaWriter(name, args);
     }
 
-    @AfterEach
-    void cleanUp() {
-        for (final Child child : children) {
-            child.close(); // SIGTERM, SIGKILL after 2 s, by PID
-        }
-        children.clear();
-        deleteRecursively(dir);
-    }
-
-    private Child javaWriter(final String name, final String... args) throws IOException {
-        final Child child = Child.javaWriter(name, args);
-        children.add(child);
-        return child;
-    }
-
-    private Child pythonWriter(final String name, final String... args) throws IOException {
+    private ChildProcess pythonWriter(final String name, final String... args) throws IOException {
         final List<String> all = new ArrayList<>(List.of("write"));
         all.addAll(List.of(args));
-        final Child child = Child.python(name, all.toArray(new String[0]));
-        children.add(child);
-        return child;
+        return children.python(name, all.toArray(new String[0]));
     }
 
     // ---- the frame checker ----------------------------------------------------------------------
@@ -214,24 +197,24 @@ class RingTortureTest {
     }
 
     private void v2CrcOff(final String scenario, final boolean python) throws Exception {
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         // 8 slots of 4 KiB and payloads up to the slot: the writer laps the reader constantly.
         final String[] args = {"--layout", "v2", "--path", ring.toString(), "--slot-count", "8", "--slot-size", "4096",
             "--frames", "0", "--size", "64", "--size-jitter", "3968", "--gop", "4", "--codec", "2"};
-        final Child writer = python ? pythonWriter(scenario, args) : javaWriter(scenario, args);
-        writer.awaitLine("ready", 30_000);
+        final ChildProcess writer = python ? pythonWriter(scenario, args) : javaWriter(scenario, args);
+        writer.awaitLine("ready", Duration.ofSeconds(30));
         final Checker checker = new Checker(scenario, 64, 3968, 4, CODEC_HEVC);
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withCrc(false)
             .withKeyframeGating(false).withFileCheckIntervalNs(5_000_000))) {
             final UnsafeBuffer dst = destination(8192);
             pollFor(reader, dst, checker, RUN_NS, () -> false);
-            assertTrue(writer.isAlive(), writer.describe());
+            assertTrue(writer.isAlive(), writer.tail());
             System.out.println(summary(scenario, checker, reader) + " writerPosition=" + reader.writerPosition());
             checker.assertClean(true);
             assertTrue(checker.frames > 100, scenario + ": too few frames checked: " + reader.counters());
             assertEquals(0, reader.counters().get(PollOutcome.BAD_LAYOUT), reader.counters().toString());
         } finally {
-            writer.terminate(2000);
+            writer.terminate();
         }
     }
 
@@ -249,24 +232,24 @@ class RingTortureTest {
     }
 
     private void v1CrcOn(final String scenario, final boolean python) throws Exception {
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final String[] args = {"--layout", "v1", "--path", ring.toString(), "--buf-size", "65536",
             "--frames", "0", "--size", "64", "--size-jitter", "16000", "--gop", "4", "--codec", "1"};
-        final Child writer = python ? pythonWriter(scenario, args) : javaWriter(scenario, args);
-        writer.awaitLine("ready", 30_000);
+        final ChildProcess writer = python ? pythonWriter(scenario, args) : javaWriter(scenario, args);
+        writer.awaitLine("ready", Duration.ofSeconds(30));
         final Checker checker = new Checker(scenario, 64, 16000, 4, CODEC_H264);
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withCrc(true)
             .withKeyframeGating(false).withFileCheckIntervalNs(5_000_000))) {
             final UnsafeBuffer dst = destination(65536);
             pollFor(reader, dst, checker, RUN_NS, () -> false);
-            assertTrue(writer.isAlive(), writer.describe());
+            assertTrue(writer.isAlive(), writer.tail());
             System.out.println(summary(scenario, checker, reader));
             // v1 has no write-in-progress marker: torn copies are expected and must be caught (TORN,
             // BAD_LENGTH or CRC_ERROR), never delivered. Frames are never delivered twice or backwards.
             checker.assertClean(true);
             assertTrue(checker.frames > 50, scenario + ": too few frames checked: " + reader.counters());
         } finally {
-            writer.terminate(2000);
+            writer.terminate();
         }
     }
 
@@ -284,7 +267,7 @@ class RingTortureTest {
 
     private void killAndRestart(final String layout, final String... geometry) throws Exception {
         final String scenario = layout + "-sigkill-restart";
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final Checker checker = new Checker(scenario, 100, 3900, 8, CODEC_H264);
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withCrc(true)
             .withFileCheckIntervalNs(2_000_000))) {
@@ -295,14 +278,14 @@ class RingTortureTest {
                     "--frames", "0", "--size", "100", "--size-jitter", "3900", "--gop", "8", "--codec", "1",
                     "--frame-id-base", Long.toString(gen * GEN)));
                 args.addAll(List.of(geometry));
-                final Child writer = javaWriter(scenario + "-" + gen, args.toArray(new String[0]));
-                writer.awaitLine("ready", 30_000);
+                final ChildProcess writer = javaWriter(scenario + "-" + gen, args.toArray(new String[0]));
+                writer.awaitLine("ready", Duration.ofSeconds(30));
                 final long g = gen;
                 final long start = System.nanoTime();
                 pollFor(reader, dst, checker, 10_000_000_000L,
                     () -> checker.framesOf(g) >= 500 && System.nanoTime() - start > 300_000_000L);
                 assertTrue(checker.framesOf(gen) > 0, scenario + ": nothing from writer " + gen + ": "
-                    + reader.counters() + " " + writer.describe());
+                    + reader.counters() + " " + writer.tail());
                 if (gen > 1) {
                     assertTrue(reader.counters().get(PollOutcome.RESYNC) > resyncsBefore,
                         scenario + ": no RESYNC after restart " + gen + ": " + reader.counters());
@@ -338,7 +321,7 @@ class RingTortureTest {
     @Test
     void readerShouldFollowFileDeletedAndRecreatedWithOtherGeometries() throws Exception {
         final String scenario = "recreate-geometries";
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final Checker checker = new Checker(scenario, 10, 50, 5, CODEC_HEVC);
         final int frames = 30;
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withFileCheckIntervalNs(1_000_000))) {
@@ -380,7 +363,7 @@ class RingTortureTest {
     @Test
     void readerShouldSurviveFileTruncatedInPlaceAndRecover() throws Exception {
         final String scenario = "truncate-in-place";
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final Checker checker = new Checker(scenario, 30_000, 30_000, 4, CODEC_H264);
         final List<String> seen = new ArrayList<>();
         try (RingReader reader = new RingReader(ring, RingReader.Options.DEFAULTS.withFileCheckIntervalNs(1_000_000))) {
@@ -536,7 +519,7 @@ class RingTortureTest {
         final Random random = new Random(20240611L);
         final Destinations d = new Destinations(65536, 1024, 200, 40);
         final Map<PollOutcome, Long> tally = new EnumMap<>(PollOutcome.class);
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         int cases = 0;
 
         // v2: 4 slots of 256 bytes, frames 1..3 (1 keyframe, 2 exactly slot_size - 64, 3 empty).
@@ -661,7 +644,7 @@ class RingTortureTest {
         final Random random = new Random(seed);
         final Destinations d = new Destinations(65536, 4096, 256, 33);
         final Map<PollOutcome, Long> tally = new EnumMap<>(PollOutcome.class);
-        final Path ring = dir.resolve("frames");
+        final Path ring = children.dir().resolve("frames");
         final int[] fixedSizes = {0, 1, 15, 16, 47, 48, 63, 64, 127, 128, 129, 4095, 4096, 4097, 8192 + 128};
         final long deadline = System.nanoTime() + 5_000_000_000L;
         int files = 0;

@@ -1,6 +1,7 @@
 package io.sdr.server;
 
 import io.sdr.testing.ChildProcess;
+import io.sdr.testing.WireViewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -10,12 +11,9 @@ import io.vertx.core.http.WebSocketClientOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,19 +36,7 @@ final class ServerTestKit {
     // ---- locations ----------------------------------------------------------------------------
 
     static boolean pythonAvailable() {
-        if (!Files.isRegularFile(repoRoot().resolve("shm-worker/python/sdr_ring/__main__.py"))) {
-            return false;
-        }
-        try {
-            final Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (final IOException e) {
-            return false;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return ChildProcess.pythonRingAvailable();
     }
 
     // ---- processes ----------------------------------------------------------------------------
@@ -94,18 +80,6 @@ final class ServerTestKit {
             size == payload && b.getInt(25) == (int) crc.getValue(), pattern);
     }
 
-    /**
-     * The Vert.x client can lose a handshake when video frames arrive right behind the 101 response
-     * (the server sends the cached GOP at once; cf. netty/netty#2173): it reports "Connection closed
-     * (while handshake in process)" although the server's bytes are correct (checked with a raw
-     * socket). Such an attempt is retried; anything else fails the test.
-     */
-    static boolean isClientHandshakeRace(final Throwable error) {
-        final Throwable cause = error instanceof java.util.concurrent.ExecutionException ? error.getCause() : error;
-        return cause instanceof io.netty.handler.codec.http.websocketx.WebSocketHandshakeException
-            || (cause != null && "Connection closed".equals(cause.getMessage()));
-    }
-
     /** A WebSocket client of /stream/ws collecting decoded frames. Thread-safe. */
     static final class Viewer {
         final String name;
@@ -129,26 +103,7 @@ final class ServerTestKit {
         static Viewer connect(final Vertx vertx, final int port, final String uri, final String name) {
             final WebSocketClient client = vertx.createWebSocketClient(
                 new WebSocketClientOptions().setMaxFrameSize(16 << 20).setMaxMessageSize(16 << 20));
-            for (int attempt = 1; ; attempt++) {
-                final CompletableFuture<Viewer> viewer = new CompletableFuture<>();
-                client.connect(port, "127.0.0.1", uri).onComplete(r -> {
-                    if (r.succeeded()) {
-                        viewer.complete(new Viewer(name, r.result()));
-                    } else {
-                        viewer.completeExceptionally(r.cause());
-                    }
-                });
-                try {
-                    return viewer.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (final Exception e) {
-                    if (attempt < 3 && isClientHandshakeRace(e)) {
-                        System.out.println(name + ": client lost the handshake (attempt " + attempt + "), retrying: " + e);
-                        continue;
-                    }
-                    throw new AssertionError(name + ": cannot connect to ws://127.0.0.1:" + port + uri.replaceAll("token=[^&]*", "token=...")
-                        + ": " + e, e);
-                }
-            }
+            return WireViewer.open(client, port, uri, name, socket -> new Viewer(name, socket));
         }
 
         private void onMessage(final Buffer buffer) {

@@ -1,5 +1,6 @@
 package io.sdr.encode;
 
+import io.sdr.testing.FfProbe.Probe;
 import io.sdr.ring.RingReader;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.sdr.testing.FfProbe.ffprobe;
+import static io.sdr.testing.FfProbe.ffprobeAvailable;
 import static io.sdr.encode.EncodeTestKit.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

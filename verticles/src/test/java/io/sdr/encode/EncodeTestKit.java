@@ -11,13 +11,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -26,7 +24,7 @@ import io.sdr.testing.Await;
 
 /**
  * Shared pieces of the encoder tests: frames read back from a real ring file, an Annex-B NAL
- * scanner written independently of {@link AnnexB}, and ffprobe (Debian's ffmpeg) as the judge of
+ * scanner written independently of {@link AnnexB}, and {@link io.sdr.testing.FfProbe} as the judge of
  * decodability. Every wait is bounded by {@link #PATIENCE}; nothing asserts how long anything took.
  */
 final class EncodeTestKit {
@@ -106,52 +104,5 @@ final class EncodeTestKit {
             out.write(frame.payload());
         }
         return Files.write(file, out.toByteArray());
-    }
-
-    /** True when Debian's ffprobe is installed (scripts/test-all.sh installs it). */
-    static boolean ffprobeAvailable() {
-        try {
-            final Process p = new ProcessBuilder("ffprobe", "-version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (final IOException e) {
-            return false;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** What ffprobe decoded from a raw Annex-B file. */
-    record Probe(String codec, int width, int height, int frames, List<Boolean> keyframes, List<String> pictTypes, String errors) {
-    }
-
-    /** Decodes every frame of {@code file} ({@code h264} or {@code hevc} elementary stream) with ffprobe. */
-    static Probe ffprobe(final Path file, final String format) throws IOException, InterruptedException {
-        final Path errors = Files.createTempFile("ffprobe", ".err");
-        try {
-            final Process p = new ProcessBuilder("ffprobe", "-v", "error", "-f", format, "-count_frames",
-                "-show_entries", "stream=codec_name,width,height,nb_read_frames:frame=key_frame,pict_type",
-                "-of", "json", file.toString())
-                .redirectError(errors.toFile()).start();
-            final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail("ffprobe did not finish: " + file);
-            }
-            final JsonObject json = new JsonObject(out);
-            final JsonObject stream = json.getJsonArray("streams").getJsonObject(0);
-            final List<Boolean> keys = new ArrayList<>();
-            final List<String> types = new ArrayList<>();
-            json.getJsonArray("frames").forEach(f -> {
-                keys.add(((JsonObject) f).getInteger("key_frame") == 1);
-                types.add(((JsonObject) f).getString("pict_type"));
-            });
-            return new Probe(stream.getString("codec_name"), stream.getInteger("width"), stream.getInteger("height"),
-                Integer.parseInt(stream.getString("nb_read_frames")), keys, types,
-                Files.readString(errors).strip());
-        } finally {
-            Files.deleteIfExists(errors);
-        }
     }
 }

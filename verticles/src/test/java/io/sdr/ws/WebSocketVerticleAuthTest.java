@@ -4,7 +4,8 @@ import io.sdr.bus.Addresses;
 import io.sdr.bus.Telemetry;
 import io.sdr.ring.RingWriter;
 import io.sdr.cli.TokenCommand;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -60,7 +61,7 @@ class WebSocketVerticleAuthTest {
     void shouldStreamToValidTokenFromQuerySubprotocolOrBearer(final Vertx vertx) {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
             deploy(vertx, authConf(ring, port));
             final String token = token(vertx, grants(List.of("main"), List.of(">"), true));
             final WebSocketClient client = client(vertx);

@@ -3,7 +3,8 @@ package io.sdr.ws;
 import io.sdr.metrics.MeterNames;
 import io.sdr.metrics.Metrics;
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.VideoMessage;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -53,7 +54,7 @@ class WebSocketVerticleBackpressureTest {
         // one may fall 250 ms behind (GC, a loaded machine) without being dropped.
         conf.getJsonObject("websocket").put("clientBudgetBytes", 3_000_000).put("maxQueuedFrames", 64)
             .put("sendBufferBytes", 64 * 1024).put("maxLagMs", 250);
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 64, 256 * 1024), 200_000, 30, 16_666_667L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 64, 256 * 1024), 200_000, 30, 16_666_667L)) {
             deploy(vertx, conf);
             final WebSocketClient client = client(vertx);
             final Viewer healthyA = Viewer.connect(client, port, "healthy-a");
@@ -127,7 +128,7 @@ class WebSocketVerticleBackpressureTest {
         final JsonObject conf = conf(ring, port);
         conf.getJsonObject("websocket").put("idrTimeoutMs", 300).put("gopCacheBytes", 0);
         // gop 0: frame 1 is the only keyframe; the rest keep flowing at 100 fps.
-        final Feeder feeder = new Feeder(RingWriter.createV2(ring, 1024, 4096), 1000, 0, 10_000_000L);
+        final PacedFeeder feeder = feeder(RingWriter.createV2(ring, 1024, 4096), 1000, 0, 10_000_000L);
         try {
             deploy(vertx, conf);
             feeder.start();

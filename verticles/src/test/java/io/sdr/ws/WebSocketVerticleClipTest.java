@@ -3,7 +3,8 @@ package io.sdr.ws;
 import io.sdr.bus.Addresses;
 import io.sdr.bus.Telemetry;
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -62,7 +63,7 @@ class WebSocketVerticleClipTest {
     void shouldServeClipsOnlyToTokensGrantingRecordAndTheStream(final Vertx vertx) {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
             final JsonObject conf = authConf(ring, port);
             // Loopback is not an admin address here, so the test's requests need their tokens.
             conf.getJsonObject("websocket").put("admin", new JsonObject().put("allow", new JsonArray().add("10.255.255.255/32")));
@@ -101,7 +102,7 @@ class WebSocketVerticleClipTest {
     void shouldPutInATokensClipOnlyTheTelemetryItGrants(final Vertx vertx) {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
             final JsonObject conf = authConf(ring, port);
             conf.getJsonObject("websocket").put("admin", new JsonObject().put("allow", new JsonArray().add("10.255.255.255/32")));
             conf.put("recording", new JsonObject().put("historySeconds", 5));
@@ -134,7 +135,7 @@ class WebSocketVerticleClipTest {
     void shouldRefuseBadRequestsWithTheReasonAndNonAdminsWithoutTokens(final Vertx vertx) {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
             final JsonObject conf = conf(ring, port);
             conf.put("recording", new JsonObject().put("historySeconds", 5));
             deploy(vertx, conf);

@@ -6,7 +6,8 @@ import io.sdr.bus.Addresses;
 import io.sdr.bus.Telemetry;
 import io.sdr.foxglove.CompressedVideo;
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
@@ -43,7 +44,7 @@ import static io.sdr.ws.WebSocketVerticleTestKit.conf;
 import static io.sdr.ws.WebSocketVerticleTestKit.deploy;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
-import static io.sdr.ws.WebSocketVerticleTestKit.isClientHandshakeRace;
+import static io.sdr.testing.WireViewer.isHandshakeRace;
 import static io.sdr.ws.WebSocketVerticleTestKit.health;
 import static io.sdr.ws.WebSocketVerticleTestKit.undeployAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -75,7 +76,7 @@ class WebSocketVerticleFoxgloveTest {
     @Test
     void shouldDeliverEveryAccessUnitByteForByteBehindTheClientsSubscriptionId(final Vertx vertx) throws Exception {
         final Path ring = dir.resolve("frames");
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 16 * 1024), SIZE, 10, 10_000_000L).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 16 * 1024), SIZE, 10, 10_000_000L).start()) {
             final int port = freePort();
             deploy(vertx, conf(ring, port));
             feeder.awaitWritten(25);
@@ -137,7 +138,7 @@ class WebSocketVerticleFoxgloveTest {
         final Path ring = dir.resolve("frames");
         final Path aux = dir.resolve("aux");
         Files.createFile(aux);
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 16 * 1024), 1000, 10, 10_000_000L).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 16 * 1024), 1000, 10, 10_000_000L).start()) {
             final int port = freePort();
             final JsonObject conf = authConf(ring, port);
             conf.getJsonObject("streams").put("aux", new JsonObject().put("path", aux.toString()));
@@ -379,7 +380,7 @@ class WebSocketVerticleFoxgloveTest {
                         .addSubProtocol("foxglove.sdk.v1")));
                 return socket;
             } catch (final RuntimeException e) {
-                if (attempt > 5 || !isClientHandshakeRace(e)) {
+                if (attempt > 5 || !isHandshakeRace(e)) {
                     throw e;
                 }
                 texts.clear();

@@ -1,7 +1,8 @@
 package io.sdr.ws;
 
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -55,7 +56,7 @@ class WebSocketVerticleHostileClientTest {
         final int port = freePort();
         final JsonObject conf = conf(ring, port);
         conf.getJsonObject("websocket").put("maxClients", MAX_CLIENTS).put("maxClientMessageBytes", MAX_MESSAGE);
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 16 * 1024), 2000, 10, 20_000_000L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 16 * 1024), 2000, 10, 20_000_000L)) {
             deploy(vertx, conf);
             feeder.start();
             final WebSocketClient client = client(vertx);

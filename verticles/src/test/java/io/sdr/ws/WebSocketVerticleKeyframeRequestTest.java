@@ -2,7 +2,8 @@ package io.sdr.ws;
 
 import io.sdr.bus.Addresses;
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
@@ -73,7 +74,7 @@ class WebSocketVerticleKeyframeRequestTest {
         final List<Long> requestsNs = new CopyOnWriteArrayList<>();
         final AtomicInteger asks = new AtomicInteger();
         // gop 0: frame 1 is the only keyframe, so every viewer keeps waiting (and asking) while frames flow.
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 1024, 4096), 1000, 0, 10_000_000L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 1024, 4096), 1000, 0, 10_000_000L)) {
             final long startNs = System.nanoTime();
             deploy(vertx, conf);
             vertx.eventBus().consumer(Addresses.keyframeRequest("main"), message -> requestsNs.add(System.nanoTime()));

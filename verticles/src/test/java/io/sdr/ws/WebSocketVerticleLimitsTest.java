@@ -1,7 +1,8 @@
 package io.sdr.ws;
 
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -234,7 +235,7 @@ class WebSocketVerticleLimitsTest {
         final JsonObject conf = conf(ring, port);
         conf.getJsonObject("websocket").put("tls", new JsonObject()
             .put("cert", certificate.certificatePath()).put("key", certificate.privateKeyPath()));
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, 20_000_000L).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, 20_000_000L).start()) {
             deploy(vertx, conf);
             final WebSocketClient tls = vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
                 .setTrustOptions(certificate.trustOptions()).setVerifyHost(false).setMaxMessageSize(16 << 20).setMaxFrameSize(16 << 20));

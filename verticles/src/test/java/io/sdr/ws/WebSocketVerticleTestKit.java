@@ -1,5 +1,7 @@
 package io.sdr.ws;
 
+import io.sdr.testing.PacedFeeder;
+import io.sdr.testing.WireViewer;
 import io.sdr.MainVerticle;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.DeploymentOptions;
@@ -7,7 +9,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -30,9 +31,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,22 +133,7 @@ public final class WebSocketVerticleTestKit {
      * (others ignored), summed over matching series; NaN when none matches.
      */
     public static double metric(final String text, final String name, final String... labels) {
-        double sum = Double.NaN;
-        final Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE);
-        final Matcher m = line.matcher(text);
-        outer:
-        while (m.find()) {
-            final String labelText = m.group(1) == null ? "" : m.group(1);
-            for (final String label : labels) {
-                final int eq = label.indexOf('=');
-                if (!labelText.contains(label.substring(0, eq) + "=\"" + label.substring(eq + 1) + "\"")) {
-                    continue outer;
-                }
-            }
-            final double value = Double.parseDouble(m.group(2));
-            sum = Double.isNaN(sum) ? value : sum + value;
-        }
-        return sum;
+        return io.sdr.testing.Http.metric(text, name, labels);
     }
 
     public static double metric(final int port, final String name, final String... labels) {
@@ -247,81 +230,15 @@ public final class WebSocketVerticleTestKit {
      * Writes pattern frames into a ring on its own thread, one every {@code intervalNs}: frame s is a
      * keyframe when s == 1 or (s - 1) mod gop == 0 (gop 0: only frame 1), codec H.264.
      */
-    public static final class Feeder implements AutoCloseable {
-        private final RingWriter writer;
-        private final int size;
-        private final int gop;
-        private final long intervalNs;
-        private final Thread thread;
-        private volatile boolean stop;
-        private volatile long written;
-        private volatile Throwable failure;
-
-        public Feeder(final RingWriter writer, final int size, final int gop, final long intervalNs) {
-            this.writer = writer;
-            this.size = size;
-            this.gop = gop;
-            this.intervalNs = intervalNs;
-            this.thread = new Thread(this::run, "test-ring-feeder");
-            this.thread.setDaemon(true);
-        }
-
-        public Feeder start() {
-            thread.start();
-            return this;
-        }
-
-        private void run() {
-            final UnsafeBuffer payload = new UnsafeBuffer(new byte[size]);
-            long next = System.nanoTime();
-            try {
-                while (!stop) {
-                    final long s = writer.lastFrameSeq() + 1;
-                    payload.putBytes(0, pattern(s, size));
-                    final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
-                    writer.write(s, keyframe ? FLAG_KEYFRAME : 0, CODEC_H264, payload, 0, size);
-                    written = s;
-                    next += intervalNs;
-                    final long wait = next - System.nanoTime();
-                    if (wait > 0) {
-                        LockSupport.parkNanos(wait);
-                    } else if (wait < -20 * intervalNs) {
-                        next = System.nanoTime(); // descheduled for long: do not burst to catch up
-                    }
-                }
-            } catch (final Throwable t) {
-                failure = t;
-            }
-        }
-
-        /** frame_seq of the last frame written. */
-        public long written() {
-            if (failure != null) {
-                throw new AssertionError("feeder failed: " + failure, failure);
-            }
-            return written;
-        }
-
-        public void awaitWritten(final long frames) {
-            eventually("feeder wrote " + frames + " frames (wrote " + written + ")", () -> written() >= frames);
-        }
-
-        /** Stops writing; returns frame_seq of the last frame written. */
-        public long stop() {
-            stop = true;
-            try {
-                thread.join(PATIENCE.toMillis());
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return written();
-        }
-
-        @Override
-        public void close() {
-            stop();
-            writer.close();
-        }
+    public static PacedFeeder feeder(final RingWriter writer, final int size, final int gop, final long intervalNs) {
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[size]);
+        return new PacedFeeder("test-ring-feeder", intervalNs, writer, () -> {
+            final long s = writer.lastFrameSeq() + 1;
+            payload.putBytes(0, pattern(s, size));
+            final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
+            writer.write(s, keyframe ? FLAG_KEYFRAME : 0, CODEC_H264, payload, 0, size);
+            return s;
+        });
     }
 
     // ---- WebSocket viewers --------------------------------------------------------------------
@@ -332,24 +249,7 @@ public final class WebSocketVerticleTestKit {
 
     /** A WebSocket client taking messages up to 16 MiB; {@code receiveBufferBytes} 0 = OS default. */
     public static WebSocketClient client(final Vertx vertx, final int receiveBufferBytes) {
-        final WebSocketClientOptions options = new WebSocketClientOptions()
-            .setMaxFrameSize(16 << 20).setMaxMessageSize(16 << 20).setConnectTimeout(10_000);
-        if (receiveBufferBytes > 0) {
-            options.setReceiveBufferSize(receiveBufferBytes);
-        }
-        return vertx.createWebSocketClient(options);
-    }
-
-    /**
-     * The Vert.x client can lose a handshake when video frames arrive right behind the 101 response
-     * (the server sends the cached GOP at once; cf. netty/netty#2173): it reports "Connection closed
-     * (while handshake in process)" although the server's bytes are correct. Such an attempt is
-     * retried; anything else fails the test.
-     */
-    public static boolean isClientHandshakeRace(final Throwable error) {
-        final Throwable cause = error instanceof java.util.concurrent.ExecutionException ? error.getCause() : error;
-        return cause instanceof io.netty.handler.codec.http.websocketx.WebSocketHandshakeException
-            || (cause != null && "Connection closed".equals(cause.getMessage()));
+        return WireViewer.wsClient(vertx, receiveBufferBytes);
     }
 
     /** A connected WebSocket client that decodes every message it gets. Thread-safe. */
@@ -381,26 +281,7 @@ public final class WebSocketVerticleTestKit {
 
         public static Viewer connect(final WebSocketClient client, final int port, final String uri, final String name,
                                      final boolean keepBytes) {
-            for (int attempt = 1; ; attempt++) {
-                // Handlers are set on the connecting event loop before any message can be delivered.
-                final CompletableFuture<Viewer> viewer = new CompletableFuture<>();
-                client.connect(port, "127.0.0.1", uri).onComplete(result -> {
-                    if (result.succeeded()) {
-                        viewer.complete(new Viewer(name, result.result(), keepBytes));
-                    } else {
-                        viewer.completeExceptionally(result.cause());
-                    }
-                });
-                try {
-                    return viewer.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (final Exception e) {
-                    if (attempt < 3 && isClientHandshakeRace(e)) {
-                        System.out.println(name + ": client lost the handshake (attempt " + attempt + "), retrying: " + e);
-                        continue;
-                    }
-                    throw new AssertionError(name + ": cannot connect to ws://127.0.0.1:" + port + uri + ": " + e, e);
-                }
-            }
+            return WireViewer.open(client, port, uri, name, socket -> new Viewer(name, socket, keepBytes));
         }
 
         private void onBinary(final Buffer buffer) {

@@ -25,7 +25,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import static io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import static io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import static io.sdr.testing.Await.await;
 import static io.sdr.ws.WebSocketVerticleTestKit.client;
@@ -78,7 +79,7 @@ class WebSocketVerticleViewerSupportTest {
     @Test
     void shouldSendStatsAndPongsOnlyToTheClientThatAskedForThem(final Vertx vertx) {
         final int port = freePort();
-        try (Feeder feeder = new Feeder(RingWriter.createV2(dir.resolve("frames"), 64, 64 * 1024), 2000, 15, 20_000_000L).start()) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(dir.resolve("frames"), 64, 64 * 1024), 2000, 15, 20_000_000L).start()) {
             deploy(vertx, conf(dir.resolve("frames"), port));
             feeder.awaitWritten(5);
             final Viewer plain = Viewer.connect(client(vertx), port, "plain");
@@ -132,7 +133,7 @@ class WebSocketVerticleViewerSupportTest {
                 try {
                     return new Asker(await(client(vertx).connect(port, "127.0.0.1", "/stream/ws")));
                 } catch (final AssertionError e) {
-                    if (attempt == 3 || !WebSocketVerticleTestKit.isClientHandshakeRace(e.getCause())) {
+                    if (attempt == 3 || !io.sdr.testing.WireViewer.isHandshakeRace(e.getCause())) {
                         throw e;
                     }
                 }

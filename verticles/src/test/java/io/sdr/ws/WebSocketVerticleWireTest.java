@@ -1,7 +1,8 @@
 package io.sdr.ws;
 
 import io.sdr.ring.RingWriter;
-import io.sdr.ws.WebSocketVerticleTestKit.Feeder;
+import io.sdr.testing.PacedFeeder;
+import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
 import io.sdr.ws.WebSocketVerticleTestKit.VideoMessage;
 import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
@@ -103,7 +104,7 @@ class WebSocketVerticleWireTest {
         final JsonObject conf = conf(ring, port);
         conf.getJsonObject("websocket").put("gopCacheBytes", gopCacheBytes);
         // GOP of 10 at 100 fps: joins land at every position inside a GOP.
-        try (Feeder feeder = new Feeder(RingWriter.createV2(ring, 256, 16 * 1024), 3000, 10, 10_000_000L)) {
+        try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 16 * 1024), 3000, 10, 10_000_000L)) {
             deploy(vertx, conf);
             feeder.start();
             final WebSocketClient client = client(vertx);

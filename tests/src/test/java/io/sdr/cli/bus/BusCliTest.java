@@ -1,5 +1,6 @@
 package io.sdr.cli.bus;
 
+import io.sdr.testing.ChildProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -48,7 +49,7 @@ class BusCliTest {
     @TempDir
     static Path dir;
 
-    private Child server;
+    private ChildProcess server;
     private Path jar;
     private int httpPort;
     private int bridgePort;
@@ -62,14 +63,14 @@ class BusCliTest {
         // Small pictures for a light test; no GOP keyframe for minutes: any later keyframe was requested.
         conf.getJsonObject("encoder").put("width", 320).put("height", 180).put("fps", 30).put("gop", 100_000)
             .put("tiers", new io.vertx.core.json.JsonArray()); // the shipped tiers are larger than this picture
-        server = new Child("bus-server", List.of(java(), "-Xmx256m", "-jar", jar.toString(), "-conf", conf.encode(),
+        server = CliTestKit.start("bus-server", List.of(java(), "-Xmx256m", "-jar", jar.toString(), "-conf", conf.encode(),
             "-instances", "2"), Map.of(
                 "SDR_SHM_PATH", dir.resolve("frames").toString(),
                 "SDR_LISTEN_ADDR", "127.0.0.1:" + httpPort,
                 "SDR_BRIDGE_ADDR", "127.0.0.1:" + bridgePort));
         server.awaitStderr("event-bus bridge listening: tcp://127.0.0.1:" + bridgePort);
         server.awaitStderr("SDR transport ready");
-        eventually("frames flow: " + server.describe(), () -> shmSeq() > 5);
+        eventually("frames flow: " + server.tail(), () -> shmSeq() > 5);
     }
 
     @AfterAll
@@ -93,38 +94,38 @@ class BusCliTest {
     }
 
     /** {@code java -jar sdr-transport.jar bus ARGS} with SDR_BRIDGE_ADDR pointing at the test server. */
-    private Child bus(final String... args) throws IOException {
+    private ChildProcess bus(final String... args) throws IOException {
         return bus(Map.of("SDR_BRIDGE_ADDR", "127.0.0.1:" + bridgePort), args);
     }
 
-    private Child bus(final Map<String, String> env, final String... args) throws IOException {
+    private ChildProcess bus(final Map<String, String> env, final String... args) throws IOException {
         final List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "bus"));
         command.addAll(List.of(args));
-        return new Child("bus-" + args[0], command, env);
+        return CliTestKit.start("bus-" + args[0], command, env);
     }
 
     /** Runs a command to its end; asserts its exit status. */
-    private Child run(final int expectedExit, final String... args) throws Exception {
-        try (Child child = bus(args)) {
-            assertEquals(expectedExit, child.awaitExit(), child.describe());
+    private ChildProcess run(final int expectedExit, final String... args) throws Exception {
+        try (ChildProcess child = bus(args)) {
+            assertEquals(expectedExit, child.awaitExit(), child.tail());
             return child;
         }
     }
 
-    private static void assertOneLineFailure(final Child child, final String... fragments) {
-        final List<String> err = child.err();
-        assertEquals(1, err.size(), "one line on stderr: " + child.describe());
+    private static void assertOneLineFailure(final ChildProcess child, final String... fragments) {
+        final List<String> err = child.stderr().lines().toList();
+        assertEquals(1, err.size(), "one line on stderr: " + child.tail());
         for (final String fragment : fragments) {
-            assertTrue(err.get(0).contains(fragment), "\"" + fragment + "\" in: " + child.describe());
+            assertTrue(err.get(0).contains(fragment), "\"" + fragment + "\" in: " + child.tail());
         }
-        assertFalse(child.stderr().contains("Exception") || child.stderr().contains("\tat "), "no stack trace: " + child.describe());
-        assertEquals("", child.stdout(), child.describe());
+        assertFalse(child.stderr().contains("Exception") || child.stderr().contains("\tat "), "no stack trace: " + child.tail());
+        assertEquals("", stdout(child), child.tail());
     }
 
     @Test
     void shouldListTheAddressesInUseWithHandlersAndRates() throws Exception {
-        final Child list = run(0, "list", "--port", String.valueOf(bridgePort));
-        final String out = list.stdout();
+        final ChildProcess list = run(0, "list", "--port", String.valueOf(bridgePort));
+        final String out = stdout(list);
         assertTrue(out.startsWith("ADDRESS "), out);
         assertTrue(out.matches("(?s).*\\nframes\\.main +[1-9]\\d* +[0-9.]+ +[1-9]\\d* +local-only .*"), "frames.main with handlers and messages:\n" + out);
         assertTrue(out.matches("(?s).*\\nkeyframe\\.wanted\\.main +1 .* in\\+out .*"), out);
@@ -133,7 +134,7 @@ class BusCliTest {
         assertTrue(out.matches("(?s).*\\ninspect\\.telemetry +\\d+ .*"), out);
         assertTrue(out.contains("\ntelemetry "), out);
 
-        final JsonObject json = new JsonObject(run(0, "list", "--json").stdout());
+        final JsonObject json = new JsonObject(stdout(run(0, "list", "--json")));
         final JsonArray rows = json.getJsonArray("addresses");
         final JsonObject frames = rows.stream().map(JsonObject.class::cast)
             .filter(r -> r.getString("address").equals("frames.main")).findFirst().orElseThrow();
@@ -145,34 +146,34 @@ class BusCliTest {
 
     @Test
     void shouldTailOneSummaryLinePerFrame() throws Exception {
-        final Child tail = run(0, "tail", "frames.main", "--count", "3");
-        final List<String> lines = tail.out();
-        assertEquals(3, lines.size(), tail.describe());
+        final ChildProcess tail = run(0, "tail", "frames.main", "--count", "3");
+        final List<String> lines = tail.lines();
+        assertEquals(3, lines.size(), tail.tail());
         for (final String line : lines) {
             assertTrue(FRAME_LINE.matcher(line).matches(), "summary line: " + line);
         }
-        assertTrue(tail.stderr().contains("tailing inspect.frames.main (summaries of frames.main)"), tail.describe());
+        assertTrue(tail.stderr().contains("tailing inspect.frames.main (summaries of frames.main)"), tail.tail());
 
-        final Child json = run(0, "tail", "frames.main", "--count", "2", "--json");
-        for (final String line : json.out()) {
+        final ChildProcess json = run(0, "tail", "frames.main", "--count", "2", "--json");
+        for (final String line : json.lines()) {
             final JsonObject summary = new JsonObject(line);
             assertEquals("main", summary.getString("stream"));
             assertTrue(summary.getLong("frame_seq") > 0 && summary.getInteger("size") > 0, line);
             assertEquals("h264", summary.getString("codec"));
             assertFalse(summary.containsKey("payload_base64"), "no video payload unless asked: " + line);
         }
-        assertEquals(2, json.out().size(), json.describe());
+        assertEquals(2, json.lines().size(), json.tail());
     }
 
     @Test
     void shouldShowStreamAndClientGroupFigures() throws Exception {
-        final JsonObject stats = new JsonObject(run(0, "stats", "--json").stdout());
+        final JsonObject stats = new JsonObject(stdout(run(0, "stats", "--json")));
         final JsonObject main = stats.getJsonObject("streams").getJsonObject("main");
         assertTrue(main.getLong("frames") > 0, stats.encodePrettily());
         assertTrue(main.getJsonObject("encoder").getLong("frames") > 0, stats.encodePrettily());
         assertNotNull(main.getJsonObject("latency").getJsonObject("ring_commit_to_publish").getValue("p50_ms"), stats.encodePrettily());
         assertEquals(4, stats.getJsonArray("groups").size(), "2 instances x 2 groups: " + stats.encodePrettily());
-        final String text = run(0, "stats").stdout();
+        final String text = stdout(run(0, "stats"));
         assertTrue(text.matches("(?s).*stream main: frames [1-9]\\d* .*"), text);
         assertTrue(text.contains("ring_commit_to_publish"), text);
         assertTrue(text.contains("client groups:"), text);
@@ -183,33 +184,33 @@ class BusCliTest {
         // Ctrl-C must reach the tail: a shell that started the build in the background leaves SIGINT
         // ignored in its children (and the JVM keeps it so), so python3 (when present) resets it first.
         final List<String> command = new ArrayList<>();
-        if (CliTestKit.commandWorks("python3", "--version")) {
+        if (ChildProcess.works("python3", "--version")) {
             command.addAll(List.of("python3", "-c",
                 "import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"));
         }
         command.addAll(List.of(java(), "-jar", jar.toString(), "bus", "tail", "frames.main", "--json"));
-        try (Child tail = new Child("bus-tail-keyframe", command, Map.of("SDR_BRIDGE_ADDR", "127.0.0.1:" + bridgePort))) {
-            eventually("tail prints summaries: " + tail.describe(), () -> tail.out().size() >= 5);
+        try (ChildProcess tail = CliTestKit.start("bus-tail-keyframe", command, Map.of("SDR_BRIDGE_ADDR", "127.0.0.1:" + bridgePort))) {
+            eventually("tail prints summaries: " + tail.tail(), () -> tail.lines().size() >= 5);
             final long seqBefore = shmSeq();
-            final Child publish = run(0, "publish", "keyframe.wanted.main", "{\"reason\":\"cli\"}");
-            assertEquals("published to keyframe.wanted.main (1 handler)", publish.stdout());
+            final ChildProcess publish = run(0, "publish", "keyframe.wanted.main", "{\"reason\":\"cli\"}");
+            assertEquals("published to keyframe.wanted.main (1 handler)", stdout(publish));
             final long seqAfter = shmSeq();
-            eventually("a keyframe after the request: " + tail.describe(), () -> tail.out().stream().map(JsonObject::new)
+            eventually("a keyframe after the request: " + tail.tail(), () -> tail.lines().stream().map(JsonObject::new)
                 .anyMatch(s -> s.getBoolean("keyframe") && s.getLong("frame_seq") > seqBefore));
-            final long keyframeSeq = tail.out().stream().map(JsonObject::new)
+            final long keyframeSeq = tail.lines().stream().map(JsonObject::new)
                 .filter(s -> s.getBoolean("keyframe") && s.getLong("frame_seq") > seqBefore)
                 .mapToLong(s -> s.getLong("frame_seq")).min().orElseThrow();
             assertTrue(keyframeSeq <= seqAfter + KEYFRAME_WITHIN_FRAMES,
                 "keyframe at frame_seq " + keyframeSeq + ", request done by frame_seq " + seqAfter);
 
-            final JsonObject encoder = new JsonObject(run(0, "stats", "--json").stdout())
+            final JsonObject encoder = new JsonObject(stdout(run(0, "stats", "--json")))
                 .getJsonObject("streams").getJsonObject("main").getJsonObject("encoder");
             assertTrue(encoder.getLong("forced_keyframes") >= 1, encoder.encode());
 
             tail.interrupt();
-            assertEquals(130, tail.awaitExit(), "Ctrl-C: " + tail.describe());
-            assertTrue(tail.stderr().contains("bus: stopped after "), tail.describe());
-            assertFalse(tail.stderr().contains("Exception"), tail.describe());
+            assertEquals(130, tail.awaitExit(), "Ctrl-C: " + tail.tail());
+            assertTrue(tail.stderr().contains("bus: stopped after "), tail.tail());
+            assertFalse(tail.stderr().contains("Exception"), tail.tail());
         }
     }
 
@@ -217,8 +218,8 @@ class BusCliTest {
     void shouldFailInOneLineForRefusedConnectionsUnknownAddressesAndCommands() throws Exception {
         final int closed = freePort();
         final Map<String, String> noEnv = new HashMap<>();
-        try (Child refused = bus(noEnv, "list", "--port", String.valueOf(closed))) {
-            assertEquals(1, refused.awaitExit(), refused.describe());
+        try (ChildProcess refused = bus(noEnv, "list", "--port", String.valueOf(closed))) {
+            assertEquals(1, refused.awaitExit(), refused.tail());
             assertOneLineFailure(refused, "cannot connect to the event-bus bridge at 127.0.0.1:" + closed, "connection refused");
         }
         assertOneLineFailure(run(1, "tail", "no.such.address"), "unknown address: no.such.address");
@@ -226,17 +227,17 @@ class BusCliTest {
         assertOneLineFailure(run(1, "send", "keyframe.wanted.rear", "{}"), "unknown address: no handler for keyframe.wanted.rear");
         assertOneLineFailure(run(1, "tail", "frames.rear"), "unknown address: inspect.frames.rear");
         assertOneLineFailure(run(1, "publish", "keyframe.request.main", "{}"), "not permitted by the server's bridge rules");
-        final Child unknown = run(2, "frobnicate");
-        assertTrue(unknown.stderr().startsWith("bus: Unmatched argument at index 0: 'frobnicate'"), unknown.describe());
-        assertFalse(unknown.stderr().contains("Exception"), unknown.describe());
+        final ChildProcess unknown = run(2, "frobnicate");
+        assertTrue(unknown.stderr().startsWith("bus: Unmatched argument at index 0: 'frobnicate'"), unknown.tail());
+        assertFalse(unknown.stderr().contains("Exception"), unknown.tail());
     }
 
     @Test
     void shouldPrintHelpForEveryCommand() throws Exception {
         for (final String command : List.of("list", "tail", "send", "publish", "stats")) {
-            final Child help = run(0, command, "--help");
-            assertTrue(help.stdout().startsWith("Usage: bus " + command), help.describe());
+            final ChildProcess help = run(0, command, "--help");
+            assertTrue(stdout(help).startsWith("Usage: bus " + command), help.tail());
         }
-        assertTrue(run(0, "--help").stdout().startsWith("Usage: bus [-h] [COMMAND]"));
+        assertTrue(stdout(run(0, "--help")).startsWith("Usage: bus [-h] [COMMAND]"));
     }
 }

@@ -1,29 +1,22 @@
 package io.sdr.cli.bus;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static io.sdr.testing.Await.eventually;
-import static io.sdr.testing.Await.PATIENCE;
+import io.sdr.testing.ChildProcess;
+
 import static io.sdr.testing.RepoPaths.repoRoot;
-import static io.sdr.testing.RepoPaths.moduleDir;
 
 /**
  * Runs the fat jar (server and {@code bus} commands) as real processes, stdout and stderr kept apart
- * in memory and logged under {@code target/process-logs/}. Every wait is bounded by {@link #PATIENCE};
+ * in memory and logged under {@code target/process-logs/}. Every wait is bounded by {@link io.sdr.testing.Await#PATIENCE};
  * nothing asserts on how long something took.
  */
 final class CliTestKit {
@@ -72,133 +65,17 @@ final class CliTestKit {
         return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static boolean commandWorks(final String... command) {
-        try {
-            final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (final IOException e) {
-            return false;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    /**
+     * A fat-jar or {@code bus} process in the repository root with only {@code env} as SDR_* settings,
+     * stderr kept apart: a {@code bus} command's answer is its stdout, its diagnostics go to stderr.
+     */
+    static ChildProcess start(final String name, final List<String> command, final Map<String, String> env)
+        throws IOException {
+        return ChildProcess.startSeparated(name, command, env, repoRoot());
     }
 
-    /** A child process; stdout and stderr collected line by line. Stopped by its own PID: SIGTERM, then SIGKILL. */
-    static final class Child implements AutoCloseable {
-        final String name;
-        final Process process;
-        final Path log;
-        private final List<String> out = new ArrayList<>();
-        private final List<String> err = new ArrayList<>();
-        private final PrintWriter file;
-        private final List<Thread> pumps = new ArrayList<>();
-
-        Child(final String name, final List<String> command, final Map<String, String> env) throws IOException {
-            this.name = name;
-            final Path logs = moduleDir().resolve("target").resolve("process-logs");
-            Files.createDirectories(logs);
-            this.log = logs.resolve(name + "-" + System.nanoTime() + ".log");
-            final ProcessBuilder builder = new ProcessBuilder(command).directory(repoRoot().toFile());
-            // Only what the test sets: an SDR_* variable of the developer's shell must not change the result.
-            builder.environment().keySet().removeIf(k -> k.startsWith("SDR_"));
-            builder.environment().putAll(env);
-            this.process = builder.start();
-            this.file = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
-            file.println("$ " + String.join(" ", command) + "   env=" + env);
-            pump(process.getInputStream(), out, "");
-            pump(process.getErrorStream(), err, "[stderr] ");
-        }
-
-        private void pump(final InputStream stream, final List<String> lines, final String prefix) {
-            final Thread pump = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        synchronized (this) {
-                            lines.add(line);
-                            file.println(prefix + line);
-                        }
-                    }
-                } catch (final IOException ignored) {
-                    // the process went away
-                }
-            }, name + "-pump");
-            pump.setDaemon(true);
-            pump.start();
-            pumps.add(pump);
-        }
-
-        synchronized List<String> out() {
-            return new ArrayList<>(out);
-        }
-
-        synchronized List<String> err() {
-            return new ArrayList<>(err);
-        }
-
-        String stdout() {
-            return String.join("\n", out());
-        }
-
-        String stderr() {
-            return String.join("\n", err());
-        }
-
-        String describe() {
-            return name + " (log " + log + ")\nstdout:\n" + tail(stdout()) + "\nstderr:\n" + tail(stderr());
-        }
-
-        private static String tail(final String text) {
-            return text.length() > 3000 ? "..." + text.substring(text.length() - 3000) : text;
-        }
-
-        /** Waits for the process to exit on its own and for its output; returns the exit status. */
-        int awaitExit() throws InterruptedException {
-            if (!process.waitFor(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
-                fail(name + " still running after " + PATIENCE + ": " + describe());
-            }
-            for (final Thread pump : pumps) {
-                pump.join(5000);
-            }
-            return process.exitValue();
-        }
-
-        void awaitStderr(final String text) {
-            eventually(name + " printed \"" + text + "\" on stderr: " + describe(), () -> {
-                if (stderr().contains(text)) {
-                    return true;
-                }
-                if (!process.isAlive()) {
-                    fail(name + " exited with " + process.exitValue() + " before printing \"" + text + "\": " + describe());
-                }
-                return false;
-            });
-        }
-
-        /** Sends SIGINT (what Ctrl-C sends) to the process. */
-        void interrupt() throws IOException, InterruptedException {
-            final Process kill = new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).inheritIO().start();
-            kill.waitFor(10, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() {
-            if (process.isAlive()) {
-                process.destroy();
-                try {
-                    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    }
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    process.destroyForcibly();
-                }
-            }
-            synchronized (this) {
-                file.close();
-            }
-        }
+    /** Stdout as the lines' text without the last newline: what {@code assertEquals} compares. */
+    static String stdout(final ChildProcess child) {
+        return String.join("\n", child.lines());
     }
 }
