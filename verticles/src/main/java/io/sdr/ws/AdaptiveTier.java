@@ -44,9 +44,10 @@ final class AdaptiveTier {
      * A tier fits a link when its bitrate is at most this share of the link's measured rate. Not
      * nearer 1: a link kept nearly full by a tier's average rate has no room for its keyframes (8x
      * a frame and more), and what then waits in the kernel (the viewer's receive window, the
-     * unsent-bytes low-water mark) is a quarter second and more of frame age on a narrow link. A
-     * viewer reading at 25 % of a 2,500 kbps top tier measured 0.7 s p99 oldest frame on a 600 kbps
-     * tier with 0.97, moving between it and the 150 kbps tier; with 0.8 it stays on the 150 kbps one.
+     * unsent-bytes low-water mark) is a quarter second and more of frame age on a narrow link. So
+     * a lag lands a viewer where it surely keeps up; a probe may then take it higher, and keeps it
+     * there if it holds (the 25 % class of docs/BENCHMARKS.md "Narrow links" ends on the 600 kbps
+     * tier at 135 ms p99).
      */
     static final double FIT = 0.8;
     /**
