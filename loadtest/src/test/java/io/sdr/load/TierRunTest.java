@@ -33,37 +33,41 @@ class TierRunTest {
     void shouldWriteEveryPictureToEachTierRingWithTheSameSeqAlignedKeyframesAndSizesByShare() throws Exception {
         final Path shm = Files.createTempDirectory(Files.isWritable(Path.of("/dev/shm")) ? Path.of("/dev/shm") : dir, "sdr-tier-feeder-");
         final List<Path> rings = List.of(shm.resolve("main"), shm.resolve("main-360p"), shm.resolve("main-180p"));
-        try (RingFeeder feeder = new RingFeeder(rings, new double[] {1.0, 0.25, 0.0625}, 200, 1600, 6400, 5, 64)) {
-            feeder.start();
-            while (feeder.framesWritten() < 12) {
-                LockSupport.parkNanos(5_000_000L);
-            }
-        }
-        final int[][] sizes = {{6400, 1600}, {1600, 400}, {400, 100}};
-        final List<List<Long>> seqs = new ArrayList<>();
-        for (int tier = 0; tier < rings.size(); tier++) {
-            final List<Long> seen = new ArrayList<>();
-            seqs.add(seen);
-            // A new reader starts at the newest keyframe; the feeder has stopped, so every ring ends at the same picture.
-            try (RingReader reader = new RingReader(rings.get(tier))) {
-                final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(16 * 1024));
-                for (PollOutcome out = reader.poll(dst, 0); out != PollOutcome.NO_NEW_FRAME; out = reader.poll(dst, 0)) {
-                    assertEquals(PollOutcome.FRAME, out, "tier " + tier + ": " + reader.lastError());
-                    final long seq = reader.frame().frameSeq();
-                    seen.add(seq);
-                    assertEquals(seq, reader.frame().frameId());
-                    final boolean key = (seq - 1) % 5 == 0;
-                    assertEquals(key, reader.frame().isKeyframe(), "keyframes aligned: tier " + tier + ", seq " + seq);
-                    assertEquals(sizes[tier][key ? 0 : 1], reader.frame().size(), "size by share: tier " + tier);
-                    assertEquals(tier, dst.getByte(FrameHeaderDescriptor.LENGTH + RingFeeder.TIER_OFFSET), "the tier byte");
+        // In /dev/shm, which no @TempDir cleans: removed even when an assertion fails.
+        try {
+            try (RingFeeder feeder = new RingFeeder(rings, new double[] {1.0, 0.25, 0.0625}, 200, 1600, 6400, 5, 64)) {
+                feeder.start();
+                while (feeder.framesWritten() < 12) {
+                    LockSupport.parkNanos(5_000_000L);
                 }
             }
-            assertTrue(!seen.isEmpty() && seen.get(seen.size() - 1) >= 12, "tier " + tier + " read " + seen);
-        }
-        assertEquals(seqs.get(0), seqs.get(1), "the same frame_seq in every tier ring");
-        assertEquals(seqs.get(0), seqs.get(2));
-        try (var paths = Files.walk(shm)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            final int[][] sizes = {{6400, 1600}, {1600, 400}, {400, 100}};
+            final List<List<Long>> seqs = new ArrayList<>();
+            for (int tier = 0; tier < rings.size(); tier++) {
+                final List<Long> seen = new ArrayList<>();
+                seqs.add(seen);
+                // A new reader starts at the newest keyframe; the feeder has stopped, so every ring ends at the same picture.
+                try (RingReader reader = new RingReader(rings.get(tier))) {
+                    final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(16 * 1024));
+                    for (PollOutcome out = reader.poll(dst, 0); out != PollOutcome.NO_NEW_FRAME; out = reader.poll(dst, 0)) {
+                        assertEquals(PollOutcome.FRAME, out, "tier " + tier + ": " + reader.lastError());
+                        final long seq = reader.frame().frameSeq();
+                        seen.add(seq);
+                        assertEquals(seq, reader.frame().frameId());
+                        final boolean key = (seq - 1) % 5 == 0;
+                        assertEquals(key, reader.frame().isKeyframe(), "keyframes aligned: tier " + tier + ", seq " + seq);
+                        assertEquals(sizes[tier][key ? 0 : 1], reader.frame().size(), "size by share: tier " + tier);
+                        assertEquals(tier, dst.getByte(FrameHeaderDescriptor.LENGTH + RingFeeder.TIER_OFFSET), "the tier byte");
+                    }
+                }
+                assertTrue(!seen.isEmpty() && seen.get(seen.size() - 1) >= 12, "tier " + tier + " read " + seen);
+            }
+            assertEquals(seqs.get(0), seqs.get(1), "the same frame_seq in every tier ring");
+            assertEquals(seqs.get(0), seqs.get(2));
+        } finally {
+            try (var paths = Files.walk(shm)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
     }
 
