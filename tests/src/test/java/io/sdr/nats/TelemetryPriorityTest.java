@@ -87,12 +87,15 @@ class TelemetryPriorityTest {
     }
 
     /**
-     * Three probes, each published once the reference client has the one before (no pacing by
-     * sleep): each reaches the backlogged client ahead of video queued before it.
+     * Eight probes, each published once the reference client has the one before and 150 ms have
+     * passed: each reaches the backlogged client ahead of video queued before it. The slow client
+     * cycles (held frames fill the budget in ~0.4 s, are dropped, then it waits up to 0.5 s for a
+     * keyframe with nothing held), so probes published within a few milliseconds of each other
+     * could all land in the empty part of one cycle; 8 x 150 ms spans more than one cycle.
      */
     @Test
     void shouldDeliverTelemetryAheadOfBackloggedVideo(final Vertx vertx) throws Exception {
-        probeBackloggedClient(vertx, 3, 0, false);
+        probeBackloggedClient(vertx, 8, 150, false);
     }
 
     /**
@@ -107,8 +110,8 @@ class TelemetryPriorityTest {
 
     /**
      * A client reading 2 MB/s of a 12 MB/s stream (always backlogged) and a reference client without
-     * video; publishes {@code count} probes ({@code pauseMs} apart, else each once the reference has
-     * the one before) and checks where they landed in the slow client's byte stream.
+     * video; publishes {@code count} probes (each once the reference has the one before, then
+     * {@code pauseMs} later) and checks where they landed in the slow client's byte stream.
      */
     private void probeBackloggedClient(final Vertx vertx, final int count, final long pauseMs, final boolean report) throws Exception {
         final int port = Ports.freePort();
@@ -142,11 +145,10 @@ class TelemetryPriorityTest {
                     probes.add(new Probe(i, System.nanoTime(), feeder.written()));
                     publisher.publish("telemetry.prio", payload.getBytes(StandardCharsets.UTF_8));
                     flush(publisher);
-                    if (pauseMs > 0) {
-                        Thread.sleep(pauseMs);
-                    } else {
-                        eventually("the reference client got " + payload, () -> reference.first(m -> m.text().equals(payload)) != null);
-                    }
+                    // One probe at a time in the server (each its own write), then a pause so the
+                    // probes fall at different points of the slow client's lag cycle.
+                    eventually("the reference client got " + payload, () -> reference.first(m -> m.text().equals(payload)) != null);
+                    Thread.sleep(pauseMs);
                 }
                 eventually("the slow client got the " + count + " probes", () ->
                     slow.events().stream().filter(e -> e.type() == 2 && "telemetry.prio".equals(e.subject())).count() >= count);
