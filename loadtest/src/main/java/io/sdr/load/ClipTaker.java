@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code --clips}: takes a clip ({@code GET /record/clip}) every {@code everyMs} during a leg's
- * window, one at a time, reading each answer to its end as a user's download would; what it
- * reports (count, sizes, times, failures) goes next to the viewers' figures of the same window.
+ * {@code --clips}: takes a clip ({@code GET /record/clip}) every {@code everyMs} from a leg's
+ * warm-up on, one at a time, reading each answer to its end as a user's download would; what it
+ * reports (count, sizes, times, failures) counts the clips finished in the window
+ * ({@link #startWindow}) and goes next to the viewers' figures of the same window. Clips in the
+ * warm-up let the server's JIT compile the clip path there, as it does the scrape path: a first
+ * clip costs ~1 s of C2 time, which is not what repeated clips cost.
  */
 final class ClipTaker {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -69,6 +72,12 @@ final class ClipTaker {
                 java.util.concurrent.locks.LockSupport.parkNanos(waitNs);
             }
         }
+    }
+
+    /** The window starts: what was taken so far (the warm-up's clips) is forgotten. */
+    synchronized void startWindow() {
+        taken.clear();
+        failures.clear();
     }
 
     /** Stops after the clip in progress; {clips, mean_bytes, mean_ms, max_ms, failures, first_failure}. */

@@ -43,7 +43,7 @@ final class LoadRun {
     /** {@code --edges}: -1 without; otherwise this leg's edge count (0: the origin alone, video.role=off). */
     private final int legEdges;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    /** {@code --clips}: this leg takes clips during its window ({@link ClipTaker}). */
+    /** {@code --clips}: this leg takes clips from its warm-up on (the window counts those it finishes) ({@link ClipTaker}). */
     private boolean takeClips;
 
     LoadRun(final LoadCommand options) {
@@ -158,6 +158,7 @@ final class LoadRun {
             // Scraped once a second while warming up: the server's JIT compiles the scrape path now,
             // not inside the window (a first scrape costs the server ~1 s of C2 time).
             final boolean scrapes = target == Target.OURS;
+            final ClipTaker clipTaker = takeClips ? new ClipTaker(port, "main", o.clipSeconds, o.clipEveryMs) : null;
             for (int s = 0; s < o.warmupS; s++) {
                 if (scrapes) {
                     ServerMetrics.scrape(http, port);
@@ -181,7 +182,9 @@ final class LoadRun {
             if (edges != null) {
                 edges.startWindow();
             }
-            final ClipTaker clipTaker = takeClips ? new ClipTaker(port, "main", o.clipSeconds, o.clipEveryMs) : null;
+            if (clipTaker != null) {
+                clipTaker.startWindow();
+            }
             sample(samples, pid, windowStartNs);
             sampler.scheduleAtFixedRate(() -> sample(samples, pid, windowStartNs), o.sampleMs, o.sampleMs, TimeUnit.MILLISECONDS);
             sleepSeconds(o.durationS);

@@ -1,9 +1,10 @@
 package io.sdr.mcap;
 
 import com.github.luben.zstd.Zstd;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
 import net.jpountz.lz4.LZ4FrameOutputStream;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Locale;
@@ -20,6 +21,7 @@ public enum ChunkCompression {
 
     /** zstd's fastest regular level: video is incompressible, so a higher level only burns CPU. */
     static final int ZSTD_LEVEL = 1;
+    private static final int LZ4_BLOCK = 64 * 1024;
 
     private final String mcapName;
 
@@ -47,30 +49,43 @@ public enum ChunkCompression {
         return null;
     }
 
-    /** The compressed form of {@code src[0, length)}; {@link #NONE} returns {@code src} itself. */
-    byte[] compress(final byte[] src, final int length, final int[] compressedLength) {
+    /**
+     * The compressed form of {@code src}'s readable bytes: {@code src} itself for {@link #NONE},
+     * else {@code scratch}, cleared and filled. Both are direct buffers (the chunk and its compressed
+     * form are megabytes: on the heap each clip would cost G1 humongous allocations, and their
+     * collections paused every viewer's event loop).
+     */
+    ByteBuf compress(final ByteBuf src, final ByteBuf scratch) {
+        final int length = src.readableBytes();
         switch (this) {
             case NONE:
-                compressedLength[0] = length;
                 return src;
             case ZSTD: {
-                final byte[] out = new byte[(int) Zstd.compressBound(length)];
-                final long n = Zstd.compressByteArray(out, 0, out.length, src, 0, length, ZSTD_LEVEL);
+                scratch.clear().ensureWritable((int) Zstd.compressBound(length));
+                final long n = Zstd.compressDirectByteBuffer(scratch.nioBuffer(0, scratch.capacity()), 0, scratch.capacity(),
+                    src.nioBuffer(), 0, length, ZSTD_LEVEL);
                 if (Zstd.isError(n)) {
                     throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
                 }
-                compressedLength[0] = (int) n;
-                return out;
+                return scratch.writerIndex((int) n);
             }
             case LZ4: {
-                final ByteArrayOutputStream out = new ByteArrayOutputStream(length / 2 + 64);
-                try (LZ4FrameOutputStream lz4 = new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_4MB)) {
-                    lz4.write(src, 0, length);
+                scratch.clear();
+                // 64 KB blocks: lz4-java's frame stream holds one block (and its compressed form) on
+                // the heap, so small blocks keep it off G1's humongous path too.
+                final byte[] piece = new byte[LZ4_BLOCK];
+                try (LZ4FrameOutputStream lz4 = new LZ4FrameOutputStream(new ByteBufOutputStream(scratch),
+                    LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB)) {
+                    for (int at = src.readerIndex(), end = src.writerIndex(); at < end; ) {
+                        final int n = Math.min(piece.length, end - at);
+                        src.getBytes(at, piece, 0, n);
+                        lz4.write(piece, 0, n);
+                        at += n;
+                    }
                 } catch (final IOException e) {
                     throw new UncheckedIOException("lz4 compression failed", e);
                 }
-                compressedLength[0] = out.size();
-                return out.toByteArray();
+                return scratch;
             }
             default:
                 throw new IllegalStateException("unknown compression " + this);

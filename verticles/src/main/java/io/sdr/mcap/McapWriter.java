@@ -26,7 +26,7 @@ import static io.sdr.mcap.McapDescriptor.*;
  * being cut by a crash: every Chunk is written (with its indexes) in one call, so a reader of a
  * truncated file gets every message up to the last complete Chunk. One thread, one file.
  */
-public final class McapWriter {
+public final class McapWriter implements AutoCloseable {
     /**
      * @param profile     the Header's profile ("" for none)
      * @param library     the Header's library string
@@ -59,9 +59,13 @@ public final class McapWriter {
     private long firstLogTime = Long.MAX_VALUE;
     private long lastLogTime = Long.MIN_VALUE;
     private boolean finished;
+    private boolean closed;
 
     // ---- the open Chunk --------------------------------------------------------------------------
+    /** Direct, like {@link #compressed}, and released by {@link #finish} or {@link #close}. */
     private final ByteBuf chunk;
+    /** The open Chunk compressed, reused for every Chunk; null until the first one (and for no compression). */
+    private ByteBuf compressed;
     /** channel id -> (log_time, offset) pairs, 16 bytes each, in write order. */
     private final Map<Integer, ByteBuf> chunkIndexes = new TreeMap<>();
     private long chunkStart = Long.MAX_VALUE;
@@ -73,7 +77,7 @@ public final class McapWriter {
         }
         this.out = out;
         this.options = options;
-        this.chunk = Unpooled.buffer(Math.min(options.chunkBytes() + 64 * 1024, 1 << 24));
+        this.chunk = Unpooled.directBuffer(Math.min(options.chunkBytes() + 64 * 1024, 1 << 24));
         write(Unpooled.wrappedBuffer(MAGIC), dataCrc);
         begin(OP_HEADER);
         string(record, options.profile());
@@ -110,6 +114,9 @@ public final class McapWriter {
      */
     public void addMessage(final int channelId, final long sequence, final long logTimeNs, final long publishTimeNs,
                            final byte[] prefix, final ByteBuf data, final int index, final int length) throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the writer is closed");
+        }
         final int prefixLength = prefix == null ? 0 : prefix.length;
         final long offset = chunk.writerIndex();
         chunk.writeByte(OP_MESSAGE);
@@ -136,14 +143,20 @@ public final class McapWriter {
 
     /** Writes the open Chunk (if it holds anything) and its MessageIndex records, in one write. */
     public void flushChunk() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the writer is closed");
+        }
         if (chunk.writerIndex() == 0) {
             return;
         }
         final int uncompressed = chunk.writerIndex();
         final CRC32 crc = new CRC32();
-        crc.update(chunk.array(), chunk.arrayOffset(), uncompressed);
-        final int[] compressedLength = new int[1];
-        final byte[] compressed = options.compression().compress(chunk.array(), uncompressed, compressedLength);
+        crc.update(chunk.nioBuffer());
+        if (compressed == null && options.compression() != ChunkCompression.NONE) {
+            compressed = Unpooled.directBuffer(chunk.capacity());
+        }
+        final ByteBuf body = options.compression().compress(chunk, compressed);
+        final int[] compressedLength = {body.readableBytes()};
         final byte[] name = options.compression().mcapName().getBytes(StandardCharsets.UTF_8);
         final long chunkOffset = position;
         final long contentLength = 8 + 8 + 8 + 4 + 4 + name.length + 8 + compressedLength[0];
@@ -160,7 +173,9 @@ public final class McapWriter {
             indexes.writeByte(OP_MESSAGE_INDEX).writeLongLE(2 + 4 + entries.readableBytes())
                 .writeShortLE(e.getKey()).writeIntLE(entries.readableBytes()).writeBytes(entries);
         }
-        write(Unpooled.wrappedBuffer(head, Unpooled.wrappedBuffer(compressed, 0, compressedLength[0]), indexes), dataCrc);
+        write(head, dataCrc);
+        write(body, dataCrc);
+        write(indexes, dataCrc);
         chunks.add(new ChunkInfo(chunkStart, chunkEnd, chunkOffset, chunkLength, indexOffsets, indexes.writerIndex(),
             compressedLength[0], uncompressed));
         chunk.clear();
@@ -176,7 +191,7 @@ public final class McapWriter {
 
     /** Uncompressed bytes waiting in the open Chunk. */
     public int pendingBytes() {
-        return chunk.writerIndex();
+        return closed ? 0 : chunk.writerIndex();
     }
 
     public long messageCount() {
@@ -237,6 +252,24 @@ public final class McapWriter {
         summaryCrc.update(record.array(), record.arrayOffset(), record.writerIndex());
         record.writeIntLE((int) summaryCrc.getValue()).writeBytes(MAGIC);
         write(record, null);
+        close();
+    }
+
+    /**
+     * Frees the Chunk buffers (after {@link #finish}, which calls it, or instead of it when the file
+     * is abandoned); nothing can be added afterwards. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        chunk.release();
+        if (compressed != null) {
+            compressed.release();
+            compressed = null;
+        }
     }
 
     /** Ends a summary group that began at {@code start}: remembered for its SummaryOffset when not empty. */

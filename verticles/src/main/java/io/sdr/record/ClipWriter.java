@@ -25,7 +25,7 @@ import java.util.Map;
  * <p>Used for a clip (everything at once, {@link #writeClip}) and by the segment recorder (message
  * by message). One thread per instance.
  */
-public final class ClipWriter {
+public final class ClipWriter implements AutoCloseable {
     public static final String LIBRARY = "sdr-transport io.sdr.mcap";
 
     private final McapWriter mcap;
@@ -51,7 +51,13 @@ public final class ClipWriter {
     public static long writeClip(final WritableByteChannel out, final ChunkCompression compression, final int chunkBytes,
                                  final StreamHistory.Snapshot video, final List<TelemetryHistory.Entry> telemetry)
         throws IOException {
-        final ClipWriter writer = new ClipWriter(out, compression, chunkBytes, CommitClock.offsetNs());
+        try (ClipWriter writer = new ClipWriter(out, compression, chunkBytes, CommitClock.offsetNs())) {
+            return writeClip(writer, video, telemetry);
+        }
+    }
+
+    private static long writeClip(final ClipWriter writer, final StreamHistory.Snapshot video,
+                                  final List<TelemetryHistory.Entry> telemetry) throws IOException {
         int t = 0;
         for (final Frame frame : video.frames()) {
             final long time = StreamHistory.timeNs(frame);
@@ -107,5 +113,11 @@ public final class ClipWriter {
 
     public void finish() throws IOException {
         mcap.finish();
+    }
+
+    /** Frees the writer's buffers; a file not finished stays readable up to its last complete Chunk. */
+    @Override
+    public void close() {
+        mcap.close();
     }
 }

@@ -166,6 +166,7 @@ public final class SegmentRecorder implements AutoCloseable {
             writer.finish();
             channel.force(false);
         } finally {
+            writer.close();
             channel.close();
             closed.addLast(path);
             closedBytes += Files.size(path);
@@ -191,6 +192,9 @@ public final class SegmentRecorder implements AutoCloseable {
         errors++;
         LOG.log(System.Logger.Level.WARNING, "recording into " + config.dir() + " failed (segment " + path
             + " abandoned; the next keyframe starts a new one): " + e);
+        if (writer != null) {
+            writer.close();
+        }
         try {
             if (channel != null) {
                 channel.close();
