@@ -148,6 +148,33 @@ class McapWriterTest {
         assertEquals(60, messageCount);
     }
 
+    /**
+     * An abandoned file (a failed segment, a clip whose request went away) is closed without
+     * finish: its buffers are freed (the class's leak check would fail otherwise), what was written
+     * stays, and the closed writer refuses more with a clear error instead of writing freed memory.
+     */
+    @ParameterizedTest
+    @EnumSource(ChunkCompression.class)
+    void shouldFreeItsBuffersWhenAbandonedAndRefuseMore(final ChunkCompression compression) throws IOException {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final McapWriter w = new McapWriter(Channels.newChannel(bytes), new McapWriter.Options("", "test", compression, 4096));
+        final int channel = w.addChannel(0, "t", "json", Map.of());
+        final byte[] data = "{\"x\":1}".repeat(100).getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 10; i++) {
+            w.addMessage(channel, i, i, i, null, Unpooled.wrappedBuffer(data), 0, data.length);
+        }
+        final long written = w.position();
+        assertTrue(written > 0 && w.pendingBytes() > 0, "a complete Chunk written, another open");
+        w.close();
+        w.close();
+        assertEquals(written, bytes.size(), "the open Chunk is not written by close");
+        assertEquals(0, w.pendingBytes());
+        final IllegalStateException e = assertThrows(IllegalStateException.class,
+            () -> w.addMessage(channel, 11, 11, 11, null, Unpooled.wrappedBuffer(data), 0, data.length));
+        assertEquals("the writer is closed", e.getMessage());
+        assertThrows(IllegalStateException.class, w::finish);
+    }
+
     @Test
     void shouldRefuseTinyChunks() {
         assertThrows(IllegalArgumentException.class, () -> new McapWriter(Channels.newChannel(new ByteArrayOutputStream()),
