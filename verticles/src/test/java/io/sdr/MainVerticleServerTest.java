@@ -1,5 +1,6 @@
 package io.sdr;
 
+import io.sdr.ws.DeployedServerTest;
 import io.sdr.ring.RingWriter;
 import io.sdr.testing.PacedFeeder;
 import static io.sdr.ws.WebSocketVerticleTestKit.feeder;
@@ -8,12 +9,8 @@ import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,18 +27,7 @@ import static io.sdr.testing.Await.eventually;
  * The composed server as {@link MainVerticle} deploys it: several client groups behind one port,
  * and what /health and /metrics report about the stream.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
-@org.junit.jupiter.api.Timeout(90)
-class MainVerticleServerTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
-
+class MainVerticleServerTest extends DeployedServerTest {
     @Test
     void shouldServeClientsFromTwoWebSocketInstancesOnOnePort(final Vertx vertx) {
         final Path ring = dir.resolve("frames");

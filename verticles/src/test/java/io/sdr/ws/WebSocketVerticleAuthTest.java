@@ -13,11 +13,7 @@ import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,19 +39,9 @@ import static io.sdr.testing.Await.await;
  * come from, which tokens are refused (401, before the upgrade, with the reason), and what a token
  * grants: streams, telemetry subjects (join replay included), keyframe requests.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 120, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
 @org.junit.jupiter.api.Timeout(120)
-class WebSocketVerticleAuthTest {
+class WebSocketVerticleAuthTest extends DeployedServerTest {
     private static final long FRAME_INTERVAL_NS = 20_000_000L;
-
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
 
     @Test
     void shouldStreamToValidTokenFromQuerySubprotocolOrBearer(final Vertx vertx) {

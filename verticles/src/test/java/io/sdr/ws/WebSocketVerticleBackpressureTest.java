@@ -11,12 +11,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Checkpoint;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -33,18 +29,8 @@ import static io.sdr.testing.Await.eventually;
  * to waiting for a keyframe without disturbing the others, and a client that never gets a keyframe
  * is closed after the IDR timeout.
  */
-@ExtendWith(VertxExtension.class)
 @io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
-@org.junit.jupiter.api.Timeout(90)
-class WebSocketVerticleBackpressureTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
-
+class WebSocketVerticleBackpressureTest extends DeployedServerTest {
     @Test
     void shouldDropPausedClientToKeyframeWaitWhileOthersKeepStreaming(final Vertx vertx) {
         final Path ring = dir.resolve("frames");

@@ -9,11 +9,7 @@ import io.sdr.ws.WebSocketVerticleTestKit.HttpResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,21 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * telemetry subjects it grants. (What is in a clip is read by the
  * MCAP project's reader in tests/: {@code ClipEndToEndTest}.)
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 120, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
 @org.junit.jupiter.api.Timeout(120)
-class WebSocketVerticleClipTest {
+class WebSocketVerticleClipTest extends DeployedServerTest {
     private static final long FRAME_INTERVAL_NS = 20_000_000L;
     /** An MCAP file's magic after its first byte (0x89). */
     private static final String MAGIC_AFTER_FIRST_BYTE = "MCAP0\r\n";
-
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
 
     private static JsonObject record(final List<String> streams, final boolean record) {
         return grants(streams, List.of(">"), false).put("record", record);

@@ -15,11 +15,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,7 +42,6 @@ import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
 import static io.sdr.testing.WireViewer.isHandshakeRace;
 import static io.sdr.ws.WebSocketVerticleTestKit.health;
-import static io.sdr.ws.WebSocketVerticleTestKit.undeployAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,19 +54,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the streams and subjects they grant, per-address slots (shared with SDR viewers), token expiry,
  * the size and rate limits on client messages.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
-@org.junit.jupiter.api.Timeout(90)
-class WebSocketVerticleFoxgloveTest {
+class WebSocketVerticleFoxgloveTest extends DeployedServerTest {
     private static final int SIZE = 3000;
-
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
 
     @Test
     void shouldDeliverEveryAccessUnitByteForByteBehindTheClientsSubscriptionId(final Vertx vertx) throws Exception {

@@ -9,11 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -35,20 +31,10 @@ import static io.sdr.testing.Await.await;
  * Clients that misbehave in every way a browser, a proxy or an attacker can: none of it may stop
  * the stream for a well-behaved client, leak a connection slot, or take /health down.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 120, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
 @org.junit.jupiter.api.Timeout(120)
-class WebSocketVerticleHostileClientTest {
+class WebSocketVerticleHostileClientTest extends DeployedServerTest {
     private static final int MAX_CLIENTS = 4;
     private static final int MAX_MESSAGE = 1024;
-
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
 
     @Test
     void shouldKeepStreamingToHealthyClientWhileHostileClientsComeAndGo(final Vertx vertx) throws Exception {

@@ -9,12 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Checkpoint;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,18 +31,8 @@ import static io.sdr.testing.Await.await;
  * a viewer with nothing to start from asks for one, and however many ask, at most one request per
  * coalescing interval goes out.
  */
-@ExtendWith(VertxExtension.class)
 @io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
-@org.junit.jupiter.api.Timeout(90)
-class WebSocketVerticleKeyframeRequestTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
-
+class WebSocketVerticleKeyframeRequestTest extends DeployedServerTest {
     @Test
     void shouldRequestKeyframeWhenClientJoinsWithEmptyGopCache(final Vertx vertx, final VertxTestContext test)
         throws Exception {

@@ -12,11 +12,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SelfSignedCertificate;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,18 +38,8 @@ import static io.sdr.testing.Await.PATIENCE;
  * message rate, idle and handshake timeouts, token expiry, TLS, and who may read /metrics and the
  * detailed /health. Every refusal and close is checked on the wire and in /metrics.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 120, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
 @org.junit.jupiter.api.Timeout(120)
-class WebSocketVerticleLimitsTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
-
+class WebSocketVerticleLimitsTest extends DeployedServerTest {
     /** A server whose ring never gets a frame: only the clients' own messages are traffic. */
     private JsonObject idleConf(final int port) throws Exception {
         final Path ring = dir.resolve("frames-" + port);

@@ -6,11 +6,7 @@ import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,19 +24,9 @@ import static io.sdr.testing.Await.eventually;
  * writing the backlog out as old video. Frames are published on the bus the way the poller does,
  * with a publish time in the past standing for the time they waited in the loop's queue.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 @org.junit.jupiter.api.Timeout(60)
-class WebSocketVerticleStarvedGroupTest {
+class WebSocketVerticleStarvedGroupTest extends DeployedServerTest {
     private static final int FLAG_KEYFRAME = 1;
-
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
 
     @Test
     void shouldSkipFramesThatReachTheGroupTooLateAndResyncAtTheNextKeyframe(final Vertx vertx) throws Exception {

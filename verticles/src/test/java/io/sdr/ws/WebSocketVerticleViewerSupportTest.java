@@ -6,11 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,7 +30,6 @@ import static io.sdr.ws.WebSocketVerticleTestKit.deploy;
 import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
 import static io.sdr.ws.WebSocketVerticleTestKit.get;
-import static io.sdr.ws.WebSocketVerticleTestKit.undeployAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,18 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * What the viewer page needs from the server: its files at {@code /}, the stream list, and the
  * 0x03 control messages (stats with commit times, pong) sent only to the client that asked.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
-@org.junit.jupiter.api.Timeout(90)
-class WebSocketVerticleViewerSupportTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
-
+class WebSocketVerticleViewerSupportTest extends DeployedServerTest {
     @Test
     void shouldServeTheViewerPageAndTheStreamList(final Vertx vertx) throws Exception {
         final int port = freePort();

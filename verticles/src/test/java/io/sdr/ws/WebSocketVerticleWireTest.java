@@ -8,12 +8,8 @@ import io.sdr.ws.WebSocketVerticleTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,18 +30,7 @@ import static io.sdr.testing.Await.eventually;
  * (poller + WebSocket group) serves it on 127.0.0.1, and Vert.x WebSocket clients check the bytes
  * they receive against what was written.
  */
-@ExtendWith(VertxExtension.class)
-@io.vertx.junit5.Timeout(value = 90, timeUnit = java.util.concurrent.TimeUnit.SECONDS)
-@org.junit.jupiter.api.Timeout(90)
-class WebSocketVerticleWireTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void stopServer(final Vertx vertx) {
-        undeployAll(vertx);
-    }
-
+class WebSocketVerticleWireTest extends DeployedServerTest {
     @Test
     void shouldPutEveryRingFrameOnTheWireByteForByteAndInOrder(final Vertx vertx) {
         final int frames = 120;
