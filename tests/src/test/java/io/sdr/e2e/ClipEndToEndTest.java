@@ -1,10 +1,12 @@
 package io.sdr.e2e;
 
+import java.util.Comparator;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.ChildProcess;
 import io.sdr.mcap.McapDescriptor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +25,6 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,7 +47,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Clips and continuous recording of the fat jar as a user runs it: the Python simulator writes raw
@@ -66,27 +65,8 @@ class ClipEndToEndTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
-    private Path shm;
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-        if (shm != null) {
-            try (Stream<Path> files = Files.walk(shm)) {
-                for (final Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
-    }
-
-    private <T extends AutoCloseable> T track(final T closeable) {
-        closing.add(closeable);
-        return closeable;
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     /** ffprobe's count of decoded frames and the first frame's key flag; fails on any decoder message. */
     private static int[] ffprobe(final Path h264) throws Exception {
@@ -138,12 +118,20 @@ class ClipEndToEndTest {
 
     @Test
     void shouldSaveClipsAndSegmentsThatTheMcapReaderProtobufAndFfprobeAccept() throws Exception {
-        shm = Files.createDirectories(Paths.get("/dev/shm", "sdr-clip-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
+        final Path shm = Files.createDirectories(Paths.get("/dev/shm", "sdr-clip-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
+        // Tracked first, so removed last, once the writer and the server are gone.
+        closer.track(() -> {
+            try (Stream<Path> files = Files.walk(shm)) {
+                for (final Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        });
         final Path segments = dir.resolve("segments");
         final int natsPort = freePort();
         final int port = freePort();
-        track(startNats(natsPort));
-        final ChildProcess simulator = track(ChildProcess.start("raw-writer", List.of("python3", "-m", "sdr_ring", "write-raw",
+        closer.track(startNats(natsPort));
+        final ChildProcess simulator = closer.track(ChildProcess.start("raw-writer", List.of("python3", "-m", "sdr_ring", "write-raw",
             "--path", shm.resolve("raw").toString(), "--width", "320", "--height", "240", "--format", "i420", "--fps", "30"),
             Map.of("PYTHONPATH", repoRoot().resolve("shm-worker/python").toString())));
         simulator.awaitOutput("ready ");
@@ -163,11 +151,11 @@ class ClipEndToEndTest {
         final Path earlier = Files.write(segments.resolve("sdr-20200101T000000.000Z.mcap"), new byte[(2 << 20) - (200 << 10)]);
         final Path foreign = Files.write(segments.resolve("notes.mcap.bak"), new byte[3 << 20]);
         final Path confFile = Files.writeString(dir.resolve("conf.json"), conf.encodePrettily());
-        final ChildProcess server = track(startServer("clip-server", port, Map.of(), "-conf", confFile.toString()));
+        final ChildProcess server = closer.track(startServer("clip-server", port, Map.of(), "-conf", confFile.toString()));
 
         // The robot's telemetry at 50 Hz, numbered, for the whole test.
         final AtomicLong published = new AtomicLong();
-        final NatsPublisher nats = track(new NatsPublisher(natsPort));
+        final NatsPublisher nats = closer.track(new NatsPublisher(natsPort));
         final Thread telemetry = new Thread(() -> {
             try {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -182,7 +170,7 @@ class ClipEndToEndTest {
         }, "telemetry");
         telemetry.setDaemon(true);
         telemetry.start();
-        track(telemetry::interrupt);
+        closer.track(telemetry::interrupt);
 
         final String base = "http://127.0.0.1:" + port;
         eventually(() -> "the history spans 4 s; server:\n" + server.tail(), () ->

@@ -1,5 +1,7 @@
 package io.sdr.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -10,7 +12,6 @@ import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -19,7 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,31 +48,20 @@ class EdgeFatJarTest {
     private static final int FPS = 60;
     private static final int GOP = 30;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final Closer closer = new Closer();
     private Path ring;
     @TempDir
     Path dir;
 
-    @AfterEach
-    void stopProcesses() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-        if (ring != null) {
-            Files.deleteIfExists(ring);
-        }
-    }
-
-    private <T extends AutoCloseable> T track(final T resource) {
-        resources.add(resource);
-        return resource;
-    }
-
     @Test
     void edgesServeTheOriginsFramesAndSurviveEdgeOriginAndNatsFailures(final Vertx vertx) throws Exception {
         ring = Path.of("/dev/shm", "sdr-edge-test-" + ProcessHandle.current().pid());
-        final NatsServerProcess nats = track(NatsServerProcess.startOnFreePort());
-        track(startPythonWriter("writer", "--layout", "v2", "--path", ring.toString(), "--fps", String.valueOf(FPS),
+        // Tracked first, so closed last: the ring goes once its writer and readers have.
+        final Path shmRing = ring;
+        closer.track(() -> Files.deleteIfExists(shmRing));
+        final NatsServerProcess nats = closer.track(NatsServerProcess.startOnFreePort());
+        closer.track(startPythonWriter("writer", "--layout", "v2", "--path", ring.toString(), "--fps", String.valueOf(FPS),
             "--size", String.valueOf(SIZE), "--slot-size", "262144", "--slot-count", "64", "--gop", String.valueOf(GOP),
             "--frames", "0"));
         final int originPort = freePort();
@@ -193,7 +182,7 @@ class EdgeFatJarTest {
     private ChildProcess startOrigin(final NatsServerProcess nats, final int port) throws IOException {
         final ChildProcess origin = FatJar.start("origin", Map.of("SDR_SHM_PATH", ring.toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_NATS_URL", nats.url()), "-conf", shipped("conf.json"));
-        track(origin);
+        closer.track(origin);
         Http.awaitServing(origin, port);
         return origin;
     }
@@ -201,7 +190,7 @@ class EdgeFatJarTest {
     private ChildProcess startEdge(final String name, final NatsServerProcess nats, final int port) throws IOException {
         final ChildProcess edge = FatJar.start(name, Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_NATS_URL", nats.url()),
             "-conf", shipped("edge.json"));
-        track(edge);
+        closer.track(edge);
         Http.awaitServing(edge, port);
         return edge;
     }

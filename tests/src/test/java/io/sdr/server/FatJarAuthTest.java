@@ -1,5 +1,7 @@
 package io.sdr.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -9,7 +11,6 @@ import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,7 +45,8 @@ class FatJarAuthTest {
     @TempDir
     Path dir;
 
-    private final List<ChildProcess> children = new ArrayList<>();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @BeforeAll
     static void requirements() {
@@ -52,23 +54,11 @@ class FatJarAuthTest {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 
-    @AfterEach
-    void stopProcesses() {
-        for (int i = children.size() - 1; i >= 0; i--) {
-            children.get(i).close();
-        }
-    }
-
-    private ChildProcess track(final ChildProcess child) {
-        children.add(child);
-        return child;
-    }
-
     /** Runs {@code java -jar sdr-transport.jar token ARGS}; returns its stdout+stderr after a 0 exit. */
     private String token(final String... args) throws Exception {
         final List<String> command = new ArrayList<>(List.of("token"));
         command.addAll(List.of(args));
-        final ChildProcess cli = track(FatJar.start("token", Map.of(), command.toArray(new String[0])));
+        final ChildProcess cli = closer.track(FatJar.start("token", Map.of(), command.toArray(new String[0])));
         assertEquals(0, cli.awaitExit(), cli.tail());
         return cli.output();
     }
@@ -82,9 +72,9 @@ class FatJarAuthTest {
 
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        track(startPythonWriter("writer", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
+        closer.track(startPythonWriter("writer", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
             "--size", "5000", "--gop", "30", "--frames", "0"));
-        final ChildProcess server = track(FatJar.start("server-auth", Map.of("SDR_SHM_PATH", ring.toString(),
+        final ChildProcess server = closer.track(FatJar.start("server-auth", Map.of("SDR_SHM_PATH", ring.toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_AUTH_ENABLED", "true", "SDR_AUTH_SECRET_FILE", secret.toString()),
             "-conf", "conf/conf.json"));
         Http.awaitServing(server, port);
@@ -108,7 +98,7 @@ class FatJarAuthTest {
     @Test
     void shouldRefuseToStartWithAuthOnAndNoSecret() throws Exception {
         final int port = freePort();
-        final ChildProcess server = track(FatJar.start("server-no-secret", Map.of("SDR_SHM_PATH", dir.resolve("frames").toString(),
+        final ChildProcess server = closer.track(FatJar.start("server-no-secret", Map.of("SDR_SHM_PATH", dir.resolve("frames").toString(),
             "SDR_LISTEN_ADDR", "127.0.0.1:" + port, "SDR_AUTH_ENABLED", "true",
             "SDR_AUTH_SECRET_FILE", dir.resolve("missing").toString()), "-conf", "conf/conf.json"));
         final int exit = server.awaitExit();

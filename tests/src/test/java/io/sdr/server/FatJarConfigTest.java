@@ -1,8 +1,9 @@
 package io.sdr.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,7 +12,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,16 +30,12 @@ class FatJarConfigTest {
     @TempDir
     Path dir;
 
-    private final List<ChildProcess> children = new ArrayList<>();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @BeforeAll
     static void requireJar() {
         FatJar.path();
-    }
-
-    @AfterEach
-    void stopProcesses() {
-        children.forEach(ChildProcess::close);
     }
 
     static Stream<Arguments> badSettings() {
@@ -62,7 +58,7 @@ class FatJarConfigTest {
         settings.putIfAbsent("SDR_SHM_PATH", dir.resolve("frames").toString());
         settings.putIfAbsent("SDR_LISTEN_ADDR", "127.0.0.1:" + freePort());
         final ChildProcess server = FatJar.start("bad-config", settings, "-conf", inlineConf != null ? inlineConf : "conf/conf.json");
-        children.add(server);
+        closer.track(server);
         final int exit = server.awaitExit();
         final String output = server.output();
         assertNotEquals(0, exit, "exit code; output:\n" + server.tail());

@@ -1,5 +1,7 @@
 package io.sdr.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -8,7 +10,6 @@ import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,7 +41,8 @@ class FatJarStreamingTest {
     @TempDir
     Path dir;
 
-    private final List<ChildProcess> children = new ArrayList<>();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @BeforeAll
     static void requirements() {
@@ -48,26 +50,13 @@ class FatJarStreamingTest {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 
-    @AfterEach
-    void stopProcesses() {
-        // The server first, so that it never watches a ring whose writer is gone for long.
-        for (int i = children.size() - 1; i >= 0; i--) {
-            children.get(i).close();
-        }
-    }
-
-    private ChildProcess track(final ChildProcess child) {
-        children.add(child);
-        return child;
-    }
-
     @Test
     void shouldStreamPythonV2RingToWebSocketClientFrameByFrame(final Vertx vertx) throws Exception {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        track(startPythonWriter("writer-v2", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
+        closer.track(startPythonWriter("writer-v2", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
             "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "30", "--frames", "0"));
-        final ChildProcess server = track(FatJar.start("server-v2",
+        final ChildProcess server = closer.track(FatJar.start("server-v2",
             Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
         Http.awaitServing(server, port);
 
@@ -97,9 +86,9 @@ class FatJarStreamingTest {
     void shouldStreamPythonV1RingToWebSocketClientResyncingOnlyAtKeyframes(final Vertx vertx) throws Exception {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        track(startPythonWriter("writer-v1", "--layout", "v1", "--path", ring.toString(), "--fps", "30",
+        closer.track(startPythonWriter("writer-v1", "--layout", "v1", "--path", ring.toString(), "--fps", "30",
             "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "15", "--frames", "0"));
-        final ChildProcess server = track(FatJar.start("server-v1",
+        final ChildProcess server = closer.track(FatJar.start("server-v1",
             Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
         Http.awaitServing(server, port);
 
@@ -120,12 +109,12 @@ class FatJarStreamingTest {
     void shouldDeliverNoFrameTwiceWithTwoInstancesAndInlineJsonConf(final Vertx vertx) throws Exception {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        track(startPythonWriter("writer-instances", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
+        closer.track(startPythonWriter("writer-instances", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
             "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "30", "--frames", "0"));
         final JsonObject conf = new JsonObject()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString())))
             .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port).put("instances", 2));
-        final ChildProcess server = track(FatJar.start("server-instances", Map.of(), "-conf", conf.encode(), "-instances", "2"));
+        final ChildProcess server = closer.track(FatJar.start("server-instances", Map.of(), "-conf", conf.encode(), "-instances", "2"));
         Http.awaitServing(server, port);
 
         final List<Viewer> viewers = new ArrayList<>();

@@ -1,5 +1,7 @@
 package io.sdr.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -9,7 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -64,14 +65,8 @@ class SlowViewerStalenessTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @Test
     void shouldShowASlowViewerOnlyFreshFramesWhileHealthyViewersGetEveryFrame(final Vertx vertx) throws Exception {
@@ -79,19 +74,19 @@ class SlowViewerStalenessTest {
         final int port = freePort();
         final AtomicLongArray writtenNs = new AtomicLongArray(FRAMES + 2);
         final RingWriter writer = RingWriter.createV2(ring, 64, 128 * 1024);
-        closing.add(writer);
+        closer.track(writer);
         final JsonObject conf = new JsonObject()
             .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString())))
             .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port))
             .put("bridge", new JsonObject().put("enabled", false));
         final ChildProcess server = FatJar.start("server-staleness", Map.of(), "-conf", conf.encode());
-        closing.add(server);
+        closer.track(server);
         Http.awaitServing(server, port);
 
         final AtomicBoolean writing = new AtomicBoolean(true);
         final Thread feeder = new Thread(() -> feed(writer, writtenNs, writing), "staleness-writer");
         feeder.start();
-        closing.add(() -> {
+        closer.track(() -> {
             writing.set(false);
             feeder.join(5_000);
         });
@@ -100,7 +95,7 @@ class SlowViewerStalenessTest {
         // 75 % of the stream's bitrate (59 P-frames and a keyframe a second, plus headers).
         final long bytesPerSecond = (long) (0.75 * ((FPS - 1) * (FRAME + 37L) + KEYFRAME + 37L));
         final SlowReader slow = new SlowReader(port, 16 * 1024, bytesPerSecond, writtenNs);
-        closing.add(slow);
+        closer.track(slow);
         final Thread reader = new Thread(slow, "slow-viewer");
         reader.start();
         feeder.join(60_000);

@@ -1,5 +1,7 @@
 package io.sdr.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.ring.RingWriter;
 import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
@@ -12,7 +14,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -69,14 +70,8 @@ class TierFatJarTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @Test
     void shouldSettleEachNarrowViewerOnTheLargestTierItsLinkCarriesWithFreshFrames(final Vertx vertx) throws Exception {
@@ -88,7 +83,7 @@ class TierFatJarTest {
             final String stream = t == 0 ? "main" : "main~" + LABELS[t];
             final Path ring = dir.resolve("frames-" + LABELS[t]);
             writers[t] = RingWriter.createV2(ring, 64, 128 * 1024);
-            closing.add(writers[t]);
+            closer.track(writers[t]);
             streams.put(stream, new JsonObject().put("path", ring.toString()));
             tiers.put(stream, new JsonObject().put("label", LABELS[t])
                 .put("bitrateKbps", Math.round(bytesPerSecond(t) * 8 / 1000.0)));
@@ -97,7 +92,7 @@ class TierFatJarTest {
             .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port).put("tiers", tiers))
             .put("bridge", new JsonObject().put("enabled", false));
         final ChildProcess server = FatJar.start("server-tiers", Map.of(), "-conf", conf.encode());
-        closing.add(server);
+        closer.track(server);
         Http.awaitServing(server, port);
 
         final int frames = SECONDS * FPS;
@@ -105,7 +100,7 @@ class TierFatJarTest {
         final AtomicBoolean writing = new AtomicBoolean(true);
         final Thread feeder = new Thread(() -> feed(writers, writtenNs, writing), "tier-writer");
         feeder.start();
-        closing.add(() -> {
+        closer.track(() -> {
             writing.set(false);
             feeder.join(5_000);
         });
@@ -120,7 +115,7 @@ class TierFatJarTest {
             narrow[c] = new SlowReader(port, "/stream/ws?stream=main", 16 * 1024, (long) (linkShares[c] * bytesPerSecond(0)));
             narrow[c].limitBurst(50_000_000L);
             narrow[c].sendText("{\"tiers\":true}");
-            closing.add(narrow[c]);
+            closer.track(narrow[c]);
         }
         feeder.join(SECONDS * 1000L + 10_000);
 

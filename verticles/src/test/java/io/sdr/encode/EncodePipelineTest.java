@@ -1,11 +1,12 @@
 package io.sdr.encode;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.FfProbe.Probe;
 import io.sdr.ring.RingReader;
 import io.sdr.ring.RingWriter;
 import io.vertx.core.json.JsonObject;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,22 +36,12 @@ class EncodePipelineTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(final T closeable) {
-        closeables.add(closeable);
-        return closeable;
-    }
 
     private EncodePipeline start(final EncoderConfig config, final EncoderStats stats) {
-        final EncodePipeline pipeline = closing(new EncodePipeline(config, stats, timer("encode"), timer("ring")));
+        final EncodePipeline pipeline = closer.track(new EncodePipeline(config, stats, timer("encode"), timer("ring")));
         pipeline.start();
         return pipeline;
     }
@@ -58,7 +49,7 @@ class EncodePipelineTest {
     @Test
     void shouldWriteJoinableH264WithKeyframesAtTheGop() throws Exception {
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
         start(config(ring, new JsonObject().put("width", 320).put("height", 180).put("fps", 60).put("gop", 10)), stats);
 
@@ -94,7 +85,7 @@ class EncodePipelineTest {
     @Test
     void shouldForceAnIdrOnTheNextFrameWhenAKeyframeIsRequested() throws Exception {
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
         final EncodePipeline pipeline = start(config(ring, new JsonObject().put("width", 320).put("height", 180)
             .put("fps", 60).put("gop", 10_000)), stats);
@@ -130,7 +121,7 @@ class EncodePipelineTest {
     @Test
     void shouldReopenTheEncoderAfterAFailureAndRestartWithAnIdr() throws Exception {
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
         final EncodePipeline pipeline = start(config(ring, new JsonObject().put("width", 320).put("height", 180)
             .put("fps", 60).put("gop", 10_000)), stats);
@@ -157,9 +148,9 @@ class EncodePipelineTest {
     @Test
     void shouldFallBackToTheNextCandidateWhenAnEncoderFailsBeforeItsFirstFrame() throws Exception {
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
-        final EncodePipeline pipeline = closing(new EncodePipeline(config(ring, new JsonObject().put("width", 320).put("height", 180)
+        final EncodePipeline pipeline = closer.track(new EncodePipeline(config(ring, new JsonObject().put("width", 320).put("height", 180)
             .put("fps", 60).put("candidates", new io.vertx.core.json.JsonArray().add("libx264").add("libopenh264"))),
             stats, timer("encode"), timer("ring")));
         pipeline.injectFault(); // libx264 opens, then fails on its first picture
@@ -176,7 +167,7 @@ class EncodePipelineTest {
     @Test
     void shouldEncodeHevcWithParameterSetsBeforeEveryKeyframe() throws Exception {
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
         start(config(ring, new JsonObject().put("codec", "hevc").put("width", 320).put("height", 180)
             .put("fps", 60).put("gop", 8)), stats);
@@ -202,8 +193,8 @@ class EncodePipelineTest {
     void shouldCountAndSkipBadRawFramesAndEncodeTheGoodOnes() throws Exception {
         final Path raw = dir.resolve("raw");
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
-        final RingWriter rawWriter = closing(RingWriter.createV2(raw, 8, 256 * 1024));
+        final RingReader reader = closer.track(reader(ring));
+        final RingWriter rawWriter = closer.track(RingWriter.createV2(raw, 8, 256 * 1024));
         final EncoderStats stats = new EncoderStats("main");
         start(config(ring, new JsonObject().put("width", 160).put("height", 96).put("source", "ring")
             .put("sourcePath", raw.toString())), stats);
@@ -282,7 +273,7 @@ class EncodePipelineTest {
     @Test
     void shouldStandByInsteadOfTakingARingAnotherWriterIsWriting() throws Exception {
         final Path ring = dir.resolve("frames");
-        final OtherWriter simulator = closing(new OtherWriter(ring));
+        final OtherWriter simulator = closer.track(new OtherWriter(ring));
         final Object key = fileKey(ring);
         final EncoderStats stats = new EncoderStats("main");
         start(config(ring, new JsonObject().put("width", 320).put("height", 180)), stats);
@@ -299,12 +290,12 @@ class EncodePipelineTest {
     @Test
     void shouldStandByWhenAnotherWriterReplacesItsRing() throws Exception {
         final Path ring = dir.resolve("frames");
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
         start(config(ring, new JsonObject().put("width", 320).put("height", 180).put("fps", 60)), stats);
         collect(reader, 5);
 
-        final OtherWriter simulator = closing(new OtherWriter(ring));
+        final OtherWriter simulator = closer.track(new OtherWriter(ring));
         final Object key = fileKey(ring);
         eventually("encoder stands by", () -> stats.state() == EncoderStats.State.STANDBY);
         assertTrue(stats.standbyReason().contains("re-created by another writer"), stats.standbyReason());
@@ -322,7 +313,7 @@ class EncodePipelineTest {
             previous.write(new UnsafeBuffer(new byte[10]), 0, 10, 1, true);
         }
         final Object key = fileKey(ring);
-        final RingReader reader = closing(reader(ring));
+        final RingReader reader = closer.track(reader(ring));
         final EncoderStats stats = new EncoderStats("main");
         start(config(ring, new JsonObject().put("width", 320).put("height", 180).put("fps", 60)), stats);
 

@@ -1,10 +1,11 @@
 package io.sdr.encode;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import io.sdr.testing.Closer;
 import io.sdr.testing.FfProbe.Probe;
 import io.sdr.ring.RingReader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,19 +36,9 @@ class EncodePipelineTiersTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(final T closeable) {
-        closeables.add(closeable);
-        return closeable;
-    }
 
     private Path ring(final String stream) {
         return dir.resolve(stream.replace("main", "frames"));
@@ -59,7 +50,7 @@ class EncodePipelineTiersTest {
                 .add(new JsonObject().put("name", "90p").put("width", 160).put("height", 90).put("bitrateKbps", 200))
                 .add(new JsonObject().put("name", "54p").put("width", 96).put("height", 54).put("bitrateKbps", 60))));
         assertEquals(ring("main~90p"), config.tiers().get(0).path(), "a tier's ring sits next to the stream's: <path>~NAME");
-        final EncodePipeline pipeline = closing(new EncodePipeline(config, stats, timer("encode"), timer("ring")));
+        final EncodePipeline pipeline = closer.track(new EncodePipeline(config, stats, timer("encode"), timer("ring")));
         pipeline.start();
         return pipeline;
     }
@@ -81,7 +72,7 @@ class EncodePipelineTiersTest {
     void shouldWriteTheSamePictureUnderTheSameNumbersWithAlignedKeyframesOnEveryTier() throws Exception {
         final List<RingReader> readers = new ArrayList<>();
         for (final String stream : STREAMS) {
-            readers.add(closing(reader(ring(stream))));
+            readers.add(closer.track(reader(ring(stream))));
         }
         final EncoderStats stats = new EncoderStats("main");
         final EncodePipeline pipeline = start(stats, 10);
@@ -148,7 +139,7 @@ class EncodePipelineTiersTest {
     void shouldLeaveAGapNotAShiftWhenATierDropsAnAccessUnitAndStartAgainTogetherWhenARingGoes() throws Exception {
         final List<RingReader> readers = new ArrayList<>();
         for (final String stream : STREAMS) {
-            readers.add(closing(reader(ring(stream))));
+            readers.add(closer.track(reader(ring(stream))));
         }
         final EncoderStats stats = new EncoderStats("main");
         final EncodePipeline pipeline = start(stats, 10_000);
