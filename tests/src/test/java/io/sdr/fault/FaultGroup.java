@@ -64,6 +64,8 @@ final class FaultGroup implements AutoCloseable {
     static JsonObject conf(final Path ring, final int port, final String natsUrl) {
         final JsonObject conf = NatsTestKit.conf(ring, port, natsUrl);
         conf.getJsonObject("poller").put("fileCheckIntervalMs", 20);
+        // Realistic: the default lag rule (about two frame intervals), not the kit's 60 s.
+        conf.getJsonObject("websocket").remove("maxLagMs");
         conf.getJsonObject("websocket")
             .put("maxClients", 64)
             .put("clientBudgetBytes", 1 << 20)

@@ -1,5 +1,6 @@
 package io.sdr.fault;
 
+import io.sdr.testing.ChildMain;
 import io.sdr.ring.FrameHeaderDescriptor;
 import io.sdr.ring.RingV2Descriptor;
 import io.sdr.ring.RingWriter;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
@@ -44,11 +44,8 @@ public final class FaultWriterProcess {
     }
 
     public static void main(final String[] args) throws IOException {
-        final Map<String, String> opts = new HashMap<>();
-        for (int i = 1; i + 1 < args.length; i += 2) {
-            opts.put(args[i].substring(2), args[i + 1]);
-        }
-        final Path path = Paths.get(opts.get("path"));
+        final Map<String, String> opts = ChildMain.options(java.util.Arrays.copyOfRange(args, 1, args.length));
+        final Path path = Paths.get(ChildMain.required(opts, "path"));
         if ("tear".equals(args[0])) {
             tear(path, Integer.parseInt(opts.get("slot-count")), Integer.parseInt(opts.get("slot-size")),
                 Double.parseDouble(opts.get("fps")), Integer.parseInt(opts.get("size")), Integer.parseInt(opts.get("gop")),

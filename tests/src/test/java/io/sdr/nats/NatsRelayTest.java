@@ -1,5 +1,6 @@
 package io.sdr.nats;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.sdr.testing.Http;
 import io.sdr.testing.WireMessages;
 import io.sdr.testing.WireViewer;
@@ -12,9 +13,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,24 +49,13 @@ import static io.sdr.testing.Await.PATIENCE;
 @Timeout(90)
 class NatsRelayTest {
     private static final String WARMUP = "telemetry.warmup";
-    private static NatsServerProcess nats;
+    @RegisterExtension
+    static final NatsServerProcess.PerClass nats = new NatsServerProcess.PerClass();
 
     @TempDir
     Path dir;
     private int port;
     private Connection publisher;
-
-    @BeforeAll
-    static void startNats() {
-        nats = NatsServerProcess.startOnFreePort();
-    }
-
-    @AfterAll
-    static void stopNats() {
-        if (nats != null) {
-            nats.close();
-        }
-    }
 
     @AfterEach
     void stopServer(final Vertx vertx) {

@@ -1,5 +1,8 @@
 package io.sdr.nats;
 
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,6 +68,38 @@ public final class NatsServerProcess implements AutoCloseable {
         this.conf = dir.resolve("nats.conf");
         Files.writeString(conf, "# conf/nats.conf with store_dir redirected for a test\n"
             + m.replaceFirst(Matcher.quoteReplacement(m.group(1) + "\"" + storeDir + "\"")));
+    }
+
+    /**
+     * One server for a whole test class, started before its first test and stopped after its last:
+     * {@code @RegisterExtension static final NatsServerProcess.PerClass nats = new NatsServerProcess.PerClass();}
+     */
+    public static final class PerClass implements BeforeAllCallback, AfterAllCallback {
+        private NatsServerProcess server;
+
+        @Override
+        public void beforeAll(final ExtensionContext context) {
+            server = startOnFreePort();
+        }
+
+        @Override
+        public void afterAll(final ExtensionContext context) {
+            if (server != null) {
+                server.close();
+            }
+        }
+
+        public NatsServerProcess server() {
+            return server;
+        }
+
+        public String url() {
+            return server.url();
+        }
+
+        public int port() {
+            return server.port();
+        }
     }
 
     /** A new server on a free loopback port, running and accepting connections when this returns. */

@@ -1,5 +1,6 @@
 package io.sdr.nats;
 
+import io.sdr.testing.InProcessServer;
 import io.sdr.testing.Http;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
@@ -22,7 +23,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 import static io.sdr.testing.Await.await;
@@ -48,21 +48,7 @@ public final class NatsTestKit {
      * the NATS bridge on {@code natsUrl} relaying {@code telemetry.>}.
      */
     public static JsonObject conf(final Path ring, final int wsPort, final String natsUrl) {
-        return new JsonObject()
-            .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString()).put("crc", true)))
-            .put("poller", new JsonObject().put("idleStrategy", "backoff").put("fileCheckIntervalMs", 5)
-                .put("idrCoalesceMs", 500))
-            .put("websocket", new JsonObject()
-                .put("listen", "127.0.0.1:" + wsPort)
-                .put("instances", 1)
-                .put("maxClients", 100)
-                .put("clientBudgetBytes", 64 << 20)
-                .put("maxQueuedFrames", 100_000)
-                .put("idrTimeoutMs", 3_600_000)
-                .put("gopCacheBytes", 32 << 20)
-                .put("sendBufferBytes", 256 * 1024)
-                .put("maxClientMessageBytes", 65536)
-                .put("healthStaleMs", 3_600_000))
+        return InProcessServer.conf(ring, wsPort)
             .put("nats", new JsonObject()
                 .put("url", natsUrl)
                 .put("subjects", new JsonArray().add("telemetry.>"))
@@ -76,13 +62,7 @@ public final class NatsTestKit {
 
     /** Undeploys everything first, so the server closes its sockets before Vert.x shuts down. */
     public static void undeployAll(final Vertx vertx) {
-        for (final String id : vertx.deploymentIDs()) {
-            try {
-                vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            } catch (final Exception e) {
-                // undeployed with its parent already, or failed: closing Vert.x cleans up the rest
-            }
-        }
+        InProcessServer.undeployAll(vertx);
     }
 
     // ---- HTTP probes --------------------------------------------------------------------------

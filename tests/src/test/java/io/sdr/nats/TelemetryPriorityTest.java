@@ -1,7 +1,7 @@
 package io.sdr.nats;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.sdr.testing.SlowReader;
-import io.sdr.testing.WireMessages;
 import io.sdr.testing.WireViewer;
 import io.nats.client.Connection;
 import io.sdr.metrics.MeterNames;
@@ -13,9 +13,7 @@ import io.sdr.ring.RingWriter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,23 +41,12 @@ import static io.sdr.testing.Await.await;
 @ExtendWith(VertxExtension.class)
 @Timeout(120)
 class TelemetryPriorityTest {
-    private static NatsServerProcess nats;
+    @RegisterExtension
+    static final NatsServerProcess.PerClass nats = new NatsServerProcess.PerClass();
 
     @TempDir
     Path dir;
     private Connection publisher;
-
-    @BeforeAll
-    static void startNats() {
-        nats = NatsServerProcess.startOnFreePort();
-    }
-
-    @AfterAll
-    static void stopNats() {
-        if (nats != null) {
-            nats.close();
-        }
-    }
 
     @AfterEach
     void stopServer(final Vertx vertx) {

@@ -1,13 +1,11 @@
 package io.sdr.ring;
 
+import io.sdr.testing.ChildMain;
 import org.agrona.DirectBuffer;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A Java ring writer run as its own process by the torture tests (same command line and payload
@@ -25,15 +23,13 @@ import java.util.concurrent.locks.LockSupport;
  * end of its stdin: the parent test JVM is gone).
  */
 public final class RingWriterProcess {
-    private static volatile boolean stop;
-
     private RingWriterProcess() {
     }
 
     public static void main(final String[] args) throws InterruptedException {
-        final Map<String, String> opts = parse(args);
+        final Map<String, String> opts = ChildMain.options(args);
         final String layout = opts.getOrDefault("layout", "v2");
-        final Path path = Paths.get(require(opts, "path"));
+        final Path path = Paths.get(ChildMain.required(opts, "path"));
         final long frames = Long.parseLong(opts.getOrDefault("frames", "0"));
         final double fps = Double.parseDouble(opts.getOrDefault("fps", "0"));
         final int size = Integer.parseInt(opts.getOrDefault("size", "1024"));
@@ -57,31 +53,7 @@ public final class RingWriterProcess {
                 + ", maxPayloadLength=" + writer.maxPayloadLength());
         }
         final DirectBuffer pattern = RingTestKit.cycle(size + jitter);
-        final CountDownLatch finished = new CountDownLatch(1);
-        final Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop = true;
-            LockSupport.unpark(main);
-            try {
-                finished.await();
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "ring-writer-shutdown"));
-
-        // The parent holds our stdin open: EOF means it died without stopping us, so stop too.
-        final Thread orphanWatch = new Thread(() -> {
-            try {
-                while (System.in.read() >= 0) {
-                    // ignore input
-                }
-            } catch (final java.io.IOException ignored) {
-                // treat like EOF
-            }
-            stop = true;
-        }, "ring-writer-orphan-watch");
-        orphanWatch.setDaemon(true);
-        orphanWatch.start();
+        final ChildMain child = ChildMain.start("ring-writer");
 
         System.out.println("ready path=" + path + " layout=" + layout + " pid=" + ProcessHandle.current().pid());
         System.out.flush();
@@ -89,7 +61,7 @@ public final class RingWriterProcess {
         final long intervalNs = fps > 0 ? (long) (1e9 / fps) : 0;
         long nextAt = System.nanoTime();
         try {
-            while (!stop && (frames == 0 || written < frames)) {
+            while (!child.stopping() && (frames == 0 || written < frames)) {
                 final long s = writer.lastFrameSeq() + 1;
                 final boolean keyframe = s == 1 || (gop > 0 && (s - 1) % gop == 0);
                 final int length = RingTestKit.frameSize(size, jitter, s);
@@ -98,36 +70,14 @@ public final class RingWriterProcess {
                 written++;
                 if (intervalNs > 0) {
                     nextAt += intervalNs;
-                    long delay;
-                    while (!stop && (delay = nextAt - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(Math.min(delay, 50_000_000L));
-                    }
+                    child.sleepUntil(nextAt);
                 }
             }
         } finally {
             writer.close();
             System.out.println("done frames=" + written);
             System.out.flush();
-            finished.countDown();
+            child.finished();
         }
-    }
-
-    private static Map<String, String> parse(final String[] args) {
-        final Map<String, String> opts = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("expected --name value pairs: at=" + args[i]);
-            }
-            opts.put(args[i].substring(2), args[++i]);
-        }
-        return opts;
-    }
-
-    private static String require(final Map<String, String> opts, final String name) {
-        final String value = opts.get(name);
-        if (value == null) {
-            throw new IllegalArgumentException("missing --" + name);
-        }
-        return value;
     }
 }

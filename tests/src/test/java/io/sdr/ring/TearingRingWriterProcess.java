@@ -1,5 +1,6 @@
 package io.sdr.ring;
 
+import io.sdr.testing.ChildMain;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -13,11 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32;
 
 import static io.sdr.ring.FrameHeaderDescriptor.*;
@@ -42,8 +40,6 @@ import static io.sdr.ring.RingV2Descriptor.*;
  * stdin; T counts the stores that changed more than one byte (the ones a reader can see torn).
  */
 public final class TearingRingWriterProcess {
-    private static volatile boolean stop;
-
     private final UnsafeBuffer ring;
     private final SplittableRandom random;
     private final long maxPauseNs;
@@ -122,14 +118,8 @@ public final class TearingRingWriterProcess {
     }
 
     public static void main(final String[] args) throws IOException, InterruptedException {
-        final Map<String, String> opts = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --name value pairs: at=" + args[i]);
-            }
-            opts.put(args[i].substring(2), args[i + 1]);
-        }
-        final Path path = Paths.get(opts.get("path"));
+        final Map<String, String> opts = ChildMain.options(args);
+        final Path path = Paths.get(ChildMain.required(opts, "path"));
         final int slotCount = Integer.parseInt(opts.getOrDefault("slot-count", "8"));
         final int slotSize = Integer.parseInt(opts.getOrDefault("slot-size", "4096"));
         final double fps = Double.parseDouble(opts.getOrDefault("fps", "0"));
@@ -152,27 +142,7 @@ public final class TearingRingWriterProcess {
             byteOrder.equals("random"));
         final DirectBuffer pattern = RingTestKit.cycle(size + jitter);
         final CRC32 crc = new CRC32();
-        final CountDownLatch finished = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop = true;
-            try {
-                finished.await();
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "tearing-writer-shutdown"));
-        final Thread orphanWatch = new Thread(() -> {
-            try {
-                while (System.in.read() >= 0) {
-                    // ignore input
-                }
-            } catch (final IOException ignored) {
-                // treat like EOF
-            }
-            stop = true;
-        }, "tearing-writer-orphan-watch");
-        orphanWatch.setDaemon(true);
-        orphanWatch.start();
+        final ChildMain child = ChildMain.start("tearing-writer");
 
         System.out.println("ready path=" + path + " layout=v2 seed=" + seed + " byte_order=" + byteOrder
             + " pid=" + ProcessHandle.current().pid());
@@ -181,22 +151,19 @@ public final class TearingRingWriterProcess {
         long nextAt = System.nanoTime();
         long f = 0;
         try {
-            while (!stop) {
+            while (!child.stopping()) {
                 f++;
                 writer.writeFrame(f, slotCount, slotSize, gop, codec, pattern, RingTestKit.patternOffset(f),
                     RingTestKit.frameSize(size, jitter, f), crc);
                 if (intervalNs > 0) {
                     nextAt += intervalNs;
-                    long delay;
-                    while (!stop && (delay = nextAt - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(Math.min(delay, 50_000_000L));
-                    }
+                    child.sleepUntil(nextAt);
                 }
             }
         } finally {
             System.out.println("done frames=" + f + " tears=" + writer.tears);
             System.out.flush();
-            finished.countDown();
+            child.finished();
         }
     }
 

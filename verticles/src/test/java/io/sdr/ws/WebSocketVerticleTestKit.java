@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.testing.InProcessServer;
 import io.sdr.testing.PacedFeeder;
 import io.sdr.testing.WireViewer;
 import io.sdr.MainVerticle;
@@ -64,23 +65,7 @@ public final class WebSocketVerticleTestKit {
      * NATS bridge (telemetry tests enable it against their own nats-server).
      */
     public static JsonObject conf(final Path ring, final int port) {
-        return new JsonObject()
-            .put("streams", new JsonObject().put("main", new JsonObject().put("path", ring.toString()).put("crc", true)))
-            .put("poller", new JsonObject().put("idleStrategy", "backoff").put("fileCheckIntervalMs", 5)
-                .put("idrCoalesceMs", 500))
-            .put("websocket", new JsonObject()
-                .put("listen", "127.0.0.1:" + port)
-                .put("instances", 1)
-                .put("maxClients", 100)
-                .put("clientBudgetBytes", 64 << 20)
-                .put("maxQueuedFrames", 100_000)
-                .put("maxLagMs", 60_000)
-                .put("idrTimeoutMs", 3_600_000)
-                .put("gopCacheBytes", 32 << 20)
-                .put("sendBufferBytes", 256 * 1024)
-                .put("maxClientMessageBytes", 65536)
-                .put("healthStaleMs", 3_600_000))
-            .put("nats", new JsonObject().put("enabled", false));
+        return InProcessServer.conf(ring, port).put("nats", new JsonObject().put("enabled", false));
     }
 
     /** Deploys {@link MainVerticle} with {@code conf}, waiting for the outcome. */
@@ -94,13 +79,7 @@ public final class WebSocketVerticleTestKit {
      * (which can sit out a 30 s close timeout).
      */
     public static void undeployAll(final Vertx vertx) {
-        for (final String id : vertx.deploymentIDs()) {
-            try {
-                vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            } catch (final Exception e) {
-                // Already undeployed with its parent, or failed: Vert.x close cleans up the rest.
-            }
-        }
+        InProcessServer.undeployAll(vertx);
     }
 
     // ---- HTTP probes --------------------------------------------------------------------------
