@@ -43,16 +43,8 @@ class MainVerticleServerTest extends DeployedServerTest {
                 viewers.add(Viewer.connect(client, port, "viewer-" + i));
             }
             eventually("/health counts 6 clients", () -> health(port).getInteger("clients") == 6);
-            final long target = feeder.written() + 20;
-            for (final Viewer viewer : viewers) {
-                viewer.awaitSeq(target);
-            }
-            feeder.stop();
-            for (final Viewer viewer : viewers) {
-                // Gapless and strictly increasing: each frame once, whichever group serves the client.
-                viewer.assertHealthy(true);
-                assertPatternPayloads(viewer.name, viewer.frames());
-            }
+            // Gapless and strictly increasing: each frame once, whichever group serves the client.
+            stopWhenAllHave(feeder, viewers, feeder.written() + 20);
             assertEquals(6.0, metric(port, "sdr_ws_clients", "stream=main"), "sdr_ws_clients");
             assertEquals(6, health(port).getJsonObject("streams").getJsonObject("main").getInteger("clients"));
         }

@@ -1,7 +1,6 @@
 package io.sdr.poller;
 
 import io.vertx.core.json.JsonObject;
-import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -17,29 +16,9 @@ class FramePacedIdleStrategyTest {
     private static final long MS = 1_000_000L;
     private static final long INTERVAL = 16_667 * US;
 
-    /** Counts what the fallback (backoff + paused park) was asked to do. */
-    private static final class Recording implements IdleStrategy {
-        final List<String> calls = new ArrayList<>();
-
-        @Override
-        public void idle(final int workCount) {
-            calls.add("idle(" + workCount + ")");
-        }
-
-        @Override
-        public void idle() {
-            calls.add("idle");
-        }
-
-        @Override
-        public void reset() {
-            calls.add("reset");
-        }
-    }
-
     private final long[] now = {1_000 * MS};
     private final List<Long> parks = new ArrayList<>();
-    private final Recording fallback = new Recording();
+    private final RecordingIdleStrategy fallback = new RecordingIdleStrategy();
     private final FramePacedIdleStrategy idle = new FramePacedIdleStrategy(fallback, () -> now[0], parks::add);
 
     private void framesEvery(final long intervalNs, final int count) {

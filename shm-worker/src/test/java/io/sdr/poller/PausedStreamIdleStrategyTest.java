@@ -1,7 +1,6 @@
 package io.sdr.poller;
 
 import io.vertx.core.json.JsonObject;
-import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -14,31 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PausedStreamIdleStrategyTest {
     private static final long MS = 1_000_000L;
 
-    /** Records what the wrapped strategy was asked to do. */
-    private static final class Recording implements IdleStrategy {
-        final List<String> calls = new ArrayList<>();
-
-        @Override
-        public void idle(final int workCount) {
-            calls.add("idle(" + workCount + ")");
-        }
-
-        @Override
-        public void idle() {
-            calls.add("idle");
-        }
-
-        @Override
-        public void reset() {
-            calls.add("reset");
-        }
-    }
-
     @Test
     void shouldUseTheStreamingStrategyWhileFramesFlowAndParkLongOnceTheyStop() {
         final long[] now = {0};
         final List<Long> parks = new ArrayList<>();
-        final Recording streaming = new Recording();
+        final RecordingIdleStrategy streaming = new RecordingIdleStrategy();
         final PausedStreamIdleStrategy idle = new PausedStreamIdleStrategy(streaming, 1_000 * MS, 1 * MS,
             () -> now[0], parks::add);
 
@@ -65,7 +44,7 @@ class PausedStreamIdleStrategyTest {
     void shouldCountTheTimeBeforeTheFirstFrameAsAPause() {
         final long[] now = {5 * MS};
         final List<Long> parks = new ArrayList<>();
-        final PausedStreamIdleStrategy idle = new PausedStreamIdleStrategy(new Recording(), 1_000 * MS, 2 * MS,
+        final PausedStreamIdleStrategy idle = new PausedStreamIdleStrategy(new RecordingIdleStrategy(), 1_000 * MS, 2 * MS,
             () -> now[0], parks::add);
         now[0] = 2_000 * MS;
         idle.idle(0);

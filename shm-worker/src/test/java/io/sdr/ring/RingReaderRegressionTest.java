@@ -21,8 +21,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Reader bugs found by the torture tests (tests module, RingTortureTest), pinned down here. */
 class RingReaderRegressionTest {
-    private static final RingReader.Options NO_FILE_CHECK_DELAY = RingReader.Options.DEFAULTS.withFileCheckIntervalNs(0);
-
     @TempDir
     Path dir;
 

@@ -20,8 +20,6 @@ import static io.sdr.ring.RingTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class RingReaderTest {
-    private static final RingReader.Options NO_FILE_CHECK_DELAY = RingReader.Options.DEFAULTS.withFileCheckIntervalNs(0);
-
     @TempDir
     Path dir;
 

@@ -4,8 +4,14 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 
-/** Payloads with a checkable pattern: byte i of frame s is (s * 31 + i) mod 256, as in the Python package. */
+/**
+ * Payloads with a checkable pattern: byte i of frame s is (s * 31 + i) mod 256, as in the Python
+ * package; and the reader options of tests that replace the ring file between polls.
+ */
 final class RingTestSupport {
+    /** A reader that checks the file on every poll (a test's writer restart is seen at once). */
+    static final RingReader.Options NO_FILE_CHECK_DELAY = RingReader.Options.DEFAULTS.withFileCheckIntervalNs(0);
+
     private RingTestSupport() {
     }
 

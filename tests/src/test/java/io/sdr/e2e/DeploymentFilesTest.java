@@ -207,7 +207,7 @@ class DeploymentFilesTest {
 
         final Map<String, Object> caddy = service(services, "caddy");
         assertEquals(Set.of("edge", "backplane"), ((Map<String, Object>) caddy.get("networks")).keySet(), "caddy bridges edge and backplane");
-        assertTrue(mounts(caddy).stream().anyMatch(m -> m.endsWith("/Caddyfile:/etc/caddy/Caddyfile:ro")), "the project's Caddyfile: " + mounts(caddy));
+        assertTrue(E2eKit.mounts(caddy).stream().anyMatch(m -> m.endsWith("/Caddyfile:/etc/caddy/Caddyfile:ro")), "the project's Caddyfile: " + E2eKit.mounts(caddy));
         assertEquals("transport-server:8080", ((Map<String, Object>) caddy.get("environment")).get("TRANSPORT_UPSTREAM"));
         for (final String backplaneOnly : List.of("transport-server", "transport-edge", "nats", "sim-writer", "sim-telemetry", "ros-bridge")) {
             assertEquals(Set.of("backplane"), ((Map<String, Object>) service(services, backplaneOnly).get("networks")).keySet(),
@@ -216,8 +216,8 @@ class DeploymentFilesTest {
 
         final Map<String, Object> transport = service(services, "transport-server");
         assertEquals("Dockerfile", ((Map<String, Object>) transport.get("build")).get("dockerfile"));
-        assertTrue(mounts(transport).contains("sdr_ipc:/dev/shm/sdr_os_ipc:rw"), "transport mounts the rings: " + mounts(transport));
-        assertTrue(mounts(service(services, "sim-writer")).contains("sdr_ipc:/dev/shm/sdr_os_ipc:rw"), "the writer shares them");
+        assertTrue(E2eKit.mounts(transport).contains("sdr_ipc:/dev/shm/sdr_os_ipc:rw"), "transport mounts the rings: " + E2eKit.mounts(transport));
+        assertTrue(E2eKit.mounts(service(services, "sim-writer")).contains("sdr_ipc:/dev/shm/sdr_os_ipc:rw"), "the writer shares them");
         assertEquals("nats://nats:4222", ((Map<String, Object>) transport.get("environment")).get("SDR_NATS_URL"));
         assertEquals(List.of("-conf", "/app/conf/conf.json"), transport.get("command"), "the default conf unless SDR_CONF is set");
         assertNotNull(transport.get("healthcheck"), "the transport has a health check (caddy waits for it)");
@@ -227,7 +227,7 @@ class DeploymentFilesTest {
         assertEquals(List.of("edge"), edge.get("profiles"));
         assertEquals(List.of("-conf", "/app/conf/edge.json"), edge.get("command"));
         assertEquals(transport.get("image"), edge.get("image"), "the same image as the origin");
-        assertTrue(mounts(edge).stream().noneMatch(m -> m.contains("sdr_ipc")), "an edge has no ring: " + mounts(edge));
+        assertTrue(E2eKit.mounts(edge).stream().noneMatch(m -> m.contains("sdr_ipc")), "an edge has no ring: " + E2eKit.mounts(edge));
         assertNull(edge.get("container_name"), "--scale needs no fixed container name");
         assertNull(edge.get("ports"), "--scale needs no published port (Caddy reaches the edges on the backplane)");
         final Map<String, Object> edgeEnv = new TreeMap<>((Map<String, Object>) edge.get("environment"));
@@ -240,7 +240,7 @@ class DeploymentFilesTest {
 
         final Map<String, Object> nats = service(services, "nats");
         assertEquals(List.of("-c", "/etc/nats/nats.conf"), nats.get("command"));
-        assertTrue(mounts(nats).stream().anyMatch(m -> m.endsWith("/conf/nats.conf:/etc/nats/nats.conf:ro")), "conf/nats.conf: " + mounts(nats));
+        assertTrue(E2eKit.mounts(nats).stream().anyMatch(m -> m.endsWith("/conf/nats.conf:/etc/nats/nats.conf:ro")), "conf/nats.conf: " + E2eKit.mounts(nats));
 
         assertEquals(List.of("sim"), service(services, "sim-writer").get("profiles"));
         assertEquals(List.of("sim"), service(services, "sim-telemetry").get("profiles"));
@@ -265,15 +265,6 @@ class DeploymentFilesTest {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> service(final Map<String, Object> services, final String name) {
         return (Map<String, Object>) services.get(name);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> mounts(final Map<String, Object> service) {
-        final List<String> out = new ArrayList<>();
-        for (final Object volume : (List<Object>) service.getOrDefault("volumes", List.of())) {
-            out.add(String.valueOf(volume));
-        }
-        return out;
     }
 
     // ---- Dockerfiles (no engine: what they copy must exist, what they promise must be there) --

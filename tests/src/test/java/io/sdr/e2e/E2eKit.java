@@ -295,4 +295,14 @@ final class E2eKit {
             thread.join(5000);
         }
     }
+
+    /** A docker compose service's {@code volumes}, each as written ("host:container[:ro]"). */
+    @SuppressWarnings("unchecked")
+    static List<String> mounts(final Map<String, Object> service) {
+        final List<String> out = new ArrayList<>();
+        for (final Object volume : (List<Object>) service.getOrDefault("volumes", List.of())) {
+            out.add(String.valueOf(volume));
+        }
+        return out;
+    }
 }

@@ -85,13 +85,13 @@ class ObservabilityProfileTest {
         final Map<String, Object> grafana = (Map<String, Object>) services.get("grafana");
         assertEquals(List.of("obs"), prometheus.get("profiles"));
         assertEquals(List.of("obs"), grafana.get("profiles"));
-        assertTrue(mounts(prometheus).stream().anyMatch(m -> m.endsWith("/conf/prometheus.yml:/etc/prometheus/prometheus.yml:ro")),
-            mounts(prometheus).toString());
+        assertTrue(E2eKit.mounts(prometheus).stream().anyMatch(m -> m.endsWith("/conf/prometheus.yml:/etc/prometheus/prometheus.yml:ro")),
+            E2eKit.mounts(prometheus).toString());
         assertEquals(Set.of("backplane"), ((Map<String, Object>) prometheus.get("networks")).keySet(), "Prometheus stays on the backplane");
-        assertTrue(mounts(grafana).stream().anyMatch(m -> m.endsWith("/conf/grafana/provisioning:/etc/grafana/provisioning:ro")),
-            mounts(grafana).toString());
-        assertTrue(mounts(grafana).stream().anyMatch(m -> m.endsWith("/conf/grafana/dashboards:/var/lib/grafana/dashboards:ro")),
-            mounts(grafana).toString());
+        assertTrue(E2eKit.mounts(grafana).stream().anyMatch(m -> m.endsWith("/conf/grafana/provisioning:/etc/grafana/provisioning:ro")),
+            E2eKit.mounts(grafana).toString());
+        assertTrue(E2eKit.mounts(grafana).stream().anyMatch(m -> m.endsWith("/conf/grafana/dashboards:/var/lib/grafana/dashboards:ro")),
+            E2eKit.mounts(grafana).toString());
         final String ports = String.valueOf(grafana.get("ports"));
         assertTrue(ports.contains("127.0.0.1"), "Grafana is published on the host's loopback only: " + ports);
 
@@ -226,14 +226,5 @@ class ObservabilityProfileTest {
             }
         }
         return names;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> mounts(final Map<String, Object> service) {
-        final List<String> out = new ArrayList<>();
-        for (final Object volume : (List<Object>) service.getOrDefault("volumes", List.of())) {
-            out.add(String.valueOf(volume));
-        }
-        return out;
     }
 }

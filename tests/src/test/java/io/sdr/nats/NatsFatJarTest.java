@@ -1,5 +1,6 @@
 package io.sdr.nats;
 
+import io.sdr.server.ShippedJarTest;
 import io.sdr.testing.ChildProcess;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.Http;
@@ -9,15 +10,10 @@ import io.nats.client.Connection;
 import io.sdr.testing.WireMessages.TelemetryMessage;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
 
 import static io.sdr.nats.NatsTestKit.*;
@@ -33,16 +29,11 @@ import static io.sdr.testing.Await.PATIENCE;
  * telemetry declared required ({@code nats.required}): it starts without NATS (degraded, still serving), connects when NATS appears, and survives NATS being
  * killed and restarted, relaying again (within 5 s on a quiet machine: the bench-tagged test).
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(120)
-class NatsFatJarTest {
+class NatsFatJarTest extends ShippedJarTest {
     /** The bound: telemetry flows again within 5 s of NATS being back (checked with -Pbench). */
     private static final long RESUME_BOUND_MS = 5_000;
     /** The default suite's bound, which holds while other builds share the 2 cores. */
     private static final long LOADED_RESUME_BOUND_MS = 15_000;
-
-    @TempDir
-    Path dir;
 
     private ChildProcess startServer(final String name, final int port, final int natsPort) throws Exception {
         final JsonObject conf = new JsonObject()

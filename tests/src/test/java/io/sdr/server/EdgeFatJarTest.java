@@ -1,7 +1,5 @@
 package io.sdr.server;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -11,11 +9,8 @@ import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,19 +35,14 @@ import static io.sdr.testing.RepoPaths.repoRoot;
  * writer feeding the origin's ring in /dev/shm, and WebSocket viewers on every node. Each fault is
  * a real signal to a real PID.
  */
-@ExtendWith(VertxExtension.class)
 @Timeout(240)
-class EdgeFatJarTest {
+class EdgeFatJarTest extends ShippedJarTest {
     /** 100 KB at 60 fps (6 MB/s): a stopped edge's backlog outgrows the socket buffers within the 5 s stop. */
     private static final int SIZE = 100_000;
     private static final int FPS = 60;
     private static final int GOP = 30;
 
-    @RegisterExtension
-    final Closer closer = new Closer();
     private Path ring;
-    @TempDir
-    Path dir;
 
     @Test
     void edgesServeTheOriginsFramesAndSurviveEdgeOriginAndNatsFailures(final Vertx vertx) throws Exception {

@@ -1,7 +1,5 @@
 package io.sdr.server;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -10,12 +8,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,18 +33,9 @@ import static io.sdr.testing.Await.PATIENCE;
  * token made by the jar's own {@code token} command, a viewer with the token streaming, one without
  * refused before the upgrade, and a server without its secret refusing to start.
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(120)
-class FatJarAuthTest {
-    @TempDir
-    Path dir;
-
-    @RegisterExtension
-    final Closer closer = new Closer();
-
+class FatJarAuthTest extends ShippedJarTest {
     @BeforeAll
-    static void requirements() {
-        FatJar.path();
+    static void requirePython() {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 

@@ -1,17 +1,11 @@
 package io.sdr.server;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import io.sdr.testing.Closer;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,19 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A bad setting, from an SDR_* variable or the conf file, stops the shipped jar at start-up with a
  * non-zero exit and a message naming the key, the value and (for variables) the variable.
  */
-@Timeout(120)
-class FatJarConfigTest {
-    @TempDir
-    Path dir;
-
-    @RegisterExtension
-    final Closer closer = new Closer();
-
-    @BeforeAll
-    static void requireJar() {
-        FatJar.path();
-    }
-
+class FatJarConfigTest extends ShippedJarTest {
     static Stream<Arguments> badSettings() {
         return Stream.of(
             Arguments.of("SDR_IDR_TIMEOUT_MS=abc", Map.of("SDR_IDR_TIMEOUT_MS", "abc"), null,

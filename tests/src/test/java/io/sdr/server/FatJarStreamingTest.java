@@ -1,7 +1,5 @@
 package io.sdr.server;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -9,12 +7,8 @@ import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,21 +26,12 @@ import static io.sdr.testing.Ports.freePort;
  * The fat jar as it is shipped ({@code java -jar sdr-transport.jar}), fed by the Python writer
  * through a real ring file, watched by a WebSocket client: the whole path of the seed plan.
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(120)
-class FatJarStreamingTest {
+class FatJarStreamingTest extends ShippedJarTest {
     private static final int SIZE = 20_000;
     private static final int JITTER = 5_000;
 
-    @TempDir
-    Path dir;
-
-    @RegisterExtension
-    final Closer closer = new Closer();
-
     @BeforeAll
-    static void requirements() {
-        FatJar.path();
+    static void requirePython() {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 

@@ -1,7 +1,5 @@
 package io.sdr.server;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import io.sdr.testing.Closer;
 import io.sdr.testing.Http;
 import io.sdr.testing.FatJar;
 import io.sdr.testing.ChildProcess;
@@ -9,12 +7,8 @@ import io.sdr.ring.RingWriter;
 import io.sdr.server.ServerTestKit.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -44,9 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * two healthy viewers. The slow viewer must never be shown a frame older than 300 ms (the p99 of
  * each second's oldest frame received; see {@link #LIMIT_NS}), the healthy ones must get every frame.
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(120)
-class SlowViewerStalenessTest {
+class SlowViewerStalenessTest extends ShippedJarTest {
     private static final int FPS = 60;
     private static final int FRAME = 11_000;
     private static final int KEYFRAME = 88_000;
@@ -61,12 +53,6 @@ class SlowViewerStalenessTest {
      * viewer frames 0.3-2.1 s old; this bound fails for anything like it.
      */
     private static final long LIMIT_NS = 300_000_000L;
-
-    @TempDir
-    Path dir;
-
-    @RegisterExtension
-    final Closer closer = new Closer();
 
     @Test
     void shouldShowASlowViewerOnlyFreshFramesWhileHealthyViewersGetEveryFrame(final Vertx vertx) throws Exception {

@@ -1,7 +1,5 @@
 package io.sdr.server;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import io.sdr.testing.Closer;
 import io.sdr.ring.RingWriter;
 import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
@@ -12,12 +10,8 @@ import io.sdr.testing.SlowReader;
 import io.sdr.testing.WireMessages;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,9 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tier" to mean anything; EncodePipelineTiersTest and ViewerTierBrowserTest run the real encoder's
  * tiers and decoder.
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(120)
-class TierFatJarTest {
+class TierFatJarTest extends ShippedJarTest {
     private static final int FPS = 30;
     private static final int FRAME = 8_000;
     private static final int KEYFRAME = 64_000;
@@ -66,12 +58,6 @@ class TierFatJarTest {
     private static final long AGE_LIMIT_NS = 250_000_000L;
     /** The share of a link a tier may fill and still fit (AdaptiveTier.FIT). */
     private static final double FIT = 0.8;
-
-    @TempDir
-    Path dir;
-
-    @RegisterExtension
-    final Closer closer = new Closer();
 
     @Test
     void shouldSettleEachNarrowViewerOnTheLargestTierItsLinkCarriesWithFreshFrames(final Vertx vertx) throws Exception {

@@ -195,6 +195,21 @@ public final class WebSocketVerticleTestKit {
         }
     }
 
+    /**
+     * Waits until every viewer has frame_seq {@code target}, stops the feeder, then checks that each
+     * got every frame from its first on, once and in order, with the pattern payload.
+     */
+    public static void stopWhenAllHave(final PacedFeeder feeder, final List<Viewer> viewers, final long target) {
+        for (final Viewer viewer : viewers) {
+            viewer.awaitSeq(target);
+        }
+        feeder.stop();
+        for (final Viewer viewer : viewers) {
+            viewer.assertHealthy(true);
+            assertPatternPayloads(viewer.name, viewer.frames());
+        }
+    }
+
     /** Asserts the pattern payload and CRC of every frame. */
     public static void assertPatternPayloads(final String who, final List<VideoMessage> frames) {
         for (final VideoMessage f : frames) {

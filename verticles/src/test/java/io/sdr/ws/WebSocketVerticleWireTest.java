@@ -100,15 +100,7 @@ class WebSocketVerticleWireTest extends DeployedServerTest {
                 joinedAt.add(feeder.written());
                 viewers.add(Viewer.connect(client, port, "viewer-" + i));
             }
-            final long target = feeder.written() + 25;
-            for (final Viewer viewer : viewers) {
-                viewer.awaitSeq(target);
-            }
-            feeder.stop();
-            for (final Viewer viewer : viewers) {
-                viewer.assertHealthy(true);
-                assertPatternPayloads(viewer.name, viewer.frames());
-            }
+            stopWhenAllHave(feeder, viewers, feeder.written() + 25);
             assertTrue(joinedAt.stream().anyMatch(s -> s % 10 != 0), "some client joined mid-GOP: " + joinedAt);
         }
     }
