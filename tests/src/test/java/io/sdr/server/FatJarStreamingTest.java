@@ -35,15 +35,22 @@ class FatJarStreamingTest extends ShippedJarTest {
         assumeTrue(pythonAvailable(), "python3 and shm-worker/python/sdr_ring are needed");
     }
 
-    @Test
-    void shouldStreamPythonV2RingToWebSocketClientFrameByFrame(final Vertx vertx) throws Exception {
+    /** The Python writer ({@code layout}, fps, gop) into dir/frames and the shipped jar and conf on it; returns its port. */
+    private int pythonWriterAndShippedServer(final String layout, final int fps, final int gop) throws Exception {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
-        closer.track(startPythonWriter("writer-v2", "--layout", "v2", "--path", ring.toString(), "--fps", "60",
-            "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "30", "--frames", "0"));
-        final ChildProcess server = closer.track(FatJar.start("server-v2",
+        closer.track(startPythonWriter("writer-" + layout, "--layout", layout, "--path", ring.toString(), "--fps",
+            String.valueOf(fps), "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop",
+            String.valueOf(gop), "--frames", "0"));
+        final ChildProcess server = closer.track(FatJar.start("server-" + layout,
             Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
         Http.awaitServing(server, port);
+        return port;
+    }
+
+    @Test
+    void shouldStreamPythonV2RingToWebSocketClientFrameByFrame(final Vertx vertx) throws Exception {
+        final int port = pythonWriterAndShippedServer("v2", 60, 30);
 
         final Viewer viewer = Viewer.connect(vertx, port, "viewer");
         viewer.awaitFrames(120);
@@ -69,13 +76,7 @@ class FatJarStreamingTest extends ShippedJarTest {
 
     @Test
     void shouldStreamPythonV1RingToWebSocketClientResyncingOnlyAtKeyframes(final Vertx vertx) throws Exception {
-        final Path ring = dir.resolve("frames");
-        final int port = freePort();
-        closer.track(startPythonWriter("writer-v1", "--layout", "v1", "--path", ring.toString(), "--fps", "30",
-            "--size", String.valueOf(SIZE), "--size-jitter", String.valueOf(JITTER), "--gop", "15", "--frames", "0"));
-        final ChildProcess server = closer.track(FatJar.start("server-v1",
-            Map.of("SDR_SHM_PATH", ring.toString(), "SDR_LISTEN_ADDR", "127.0.0.1:" + port), "-conf", "conf/conf.json"));
-        Http.awaitServing(server, port);
+        final int port = pythonWriterAndShippedServer("v1", 30, 15);
 
         final Viewer viewer = Viewer.connect(vertx, port, "viewer");
         viewer.awaitFrames(60);

@@ -41,6 +41,13 @@ class WebSocketVerticleClipTest extends DeployedServerTest {
         return grants(streams, List.of(">"), false).put("record", record);
     }
 
+    /** Tokens on and loopback not an admin address, so the test's requests need their tokens; 5 s of history. */
+    private static JsonObject tokensOnlyConf(final Path ring, final int port) {
+        final JsonObject conf = authConf(ring, port);
+        conf.getJsonObject("websocket").put("admin", new JsonObject().put("allow", new JsonArray().add("10.255.255.255/32")));
+        return conf.put("recording", new JsonObject().put("historySeconds", 5));
+    }
+
     private static void awaitHistory(final int port, final String... auth) {
         eventually("a clip can be taken", () -> get(port, "/record/clip?seconds=0.1", auth).status() == 200);
     }
@@ -50,11 +57,7 @@ class WebSocketVerticleClipTest extends DeployedServerTest {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
         try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
-            final JsonObject conf = authConf(ring, port);
-            // Loopback is not an admin address here, so the test's requests need their tokens.
-            conf.getJsonObject("websocket").put("admin", new JsonObject().put("allow", new JsonArray().add("10.255.255.255/32")));
-            conf.put("recording", new JsonObject().put("historySeconds", 5));
-            deploy(vertx, conf);
+            deploy(vertx, tokensOnlyConf(ring, port));
             final String recorder = "Bearer " + token(vertx, record(List.of("main"), true));
             awaitHistory(port, "Authorization", recorder);
 
@@ -89,10 +92,7 @@ class WebSocketVerticleClipTest extends DeployedServerTest {
         final Path ring = dir.resolve("frames");
         final int port = freePort();
         try (PacedFeeder feeder = feeder(RingWriter.createV2(ring, 256, 4096), 1000, 10, FRAME_INTERVAL_NS).start()) {
-            final JsonObject conf = authConf(ring, port);
-            conf.getJsonObject("websocket").put("admin", new JsonObject().put("allow", new JsonArray().add("10.255.255.255/32")));
-            conf.put("recording", new JsonObject().put("historySeconds", 5));
-            deploy(vertx, conf);
+            deploy(vertx, tokensOnlyConf(ring, port));
             final long timer = vertx.setPeriodic(20, id -> {
                 for (final String subject : List.of("telemetry.robot1.pose", "telemetry.secret.key")) {
                     vertx.eventBus().publish(Addresses.TELEMETRY,
