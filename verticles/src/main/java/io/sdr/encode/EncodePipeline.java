@@ -3,11 +3,8 @@ package io.sdr.encode;
 import io.micrometer.core.instrument.Timer;
 import io.sdr.ring.FrameHeaderDescriptor;
 import io.sdr.ring.RingWriter;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -32,26 +29,14 @@ import java.util.function.Consumer;
  * being written at start-up, or another writer re-creates it later, the encoder stands by for the
  * rest of its deployment ({@code yieldToOtherWriters}, default true).
  *
- * <p><b>Quality tiers</b> ({@code encoder.tiers}): each picture is also scaled (swscale) to every
- * tier's size and encoded by that tier's own encoder into that tier's own ring, so an adaptive
- * viewer can be moved between them at a keyframe. Three things keep the tiers interchangeable:
- * <pre>
- *   picture n --> top encoder ---------> ring main       frame_seq f (the top's next number;
- *       |                                                 taken only when the top writes n)
- *       +-- scale --> 360p encoder --> ring main~360p    frame_seq f, frame_id n  (that f or none:
- *       +-- scale --> 180p encoder --> ring main~180p    frame_seq f, frame_id n   a gap, never a shift)
- * </pre>
- * the same GOP and one forced-keyframe decision per picture for every encoder (so keyframes line
- * up: a request from any tier, a dropped access unit on any tier, a re-created ring all force the
- * next picture to an IDR on all of them); the same frame_seq for the same picture (the fan-out
- * never takes a viewer back in frame_seq when it switches); and every tier encoder sees every
- * picture, even one it may not write, so their GOP counters stay in step.
+ * <p><b>Quality tiers</b> ({@code encoder.tiers}): each picture is also scaled to every tier's size
+ * and encoded by that tier's own encoder into that tier's own ring ({@link EncoderOutputs} holds
+ * them and says what keeps them interchangeable): one forced-keyframe decision per picture for
+ * every encoder, and a tier writes a picture under the frame_seq the top gave it, or not at all.
  */
 public final class EncodePipeline implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EncodePipeline.class.getName());
     private static final long SOURCE_WAIT_NS = 20_000_000L;
-    /** How long an existing ring file is watched for another writer before the encoder takes it. */
-    private static final long OTHER_WRITER_WINDOW_NS = 300_000_000L;
     private static final long OWNERSHIP_CHECK_NS = 1_000_000_000L;
 
     private final EncoderConfig config;
@@ -73,9 +58,9 @@ public final class EncodePipeline implements AutoCloseable {
     // Confined to the encoding thread.
     private Picture picture;
     /** The stream itself first, then its tiers, largest first. */
-    private final java.util.List<Output> outputs = new java.util.ArrayList<>();
+    private final EncoderOutputs outputs;
     /** The output whose encoder is running (the packet sink's target). */
-    private Output current;
+    private EncoderOutputs.Output current;
     /** frame_seq the top wrote for the picture being encoded; 0: none, so no tier writes it either. */
     private long pictureSeq;
     private FrameSource source;
@@ -107,39 +92,7 @@ public final class EncodePipeline implements AutoCloseable {
         this.captureToRing = captureToRing;
         stats.configured(config.codec(), config.source().equals(EncoderConfig.SOURCE_RING)
             ? "ring " + config.sourcePath() : EncoderConfig.SOURCE_TEST_PATTERN);
-        outputs.add(new Output(config, null));
-        for (final EncoderConfig.Tier tier : config.tiers()) {
-            outputs.add(new Output(config.forTier(tier), stats.tier(config.tierStream(tier))));
-        }
-    }
-
-    /**
-     * One stream the pipeline writes: the stream itself or one of its tiers, with its encoder, its
-     * ring and (for a tier) its own picture and scaler. Confined to the encoding thread.
-     */
-    private static final class Output {
-        final EncoderConfig config;
-        /** Null for the stream itself (its counters are the pipeline's {@link EncoderStats}). */
-        final EncoderStats.Tier counters;
-        final AnnexB annexB;
-        Picture picture;
-        PictureScaler scaler;
-        UnsafeBuffer assembly;
-        RingWriter writer;
-        /** The file this output created last; a ring still holding it is ours to re-create without waiting. */
-        Object ringKey;
-        VideoEncoder encoder;
-        int packets;
-
-        Output(final EncoderConfig config, final EncoderStats.Tier counters) {
-            this.config = config;
-            this.counters = counters;
-            this.annexB = new AnnexB(config.codec().equals("hevc"));
-        }
-
-        boolean top() {
-            return counters == null;
-        }
+        this.outputs = new EncoderOutputs(config, stats);
     }
 
     /** Starts the encoding thread. */
@@ -190,10 +143,7 @@ public final class EncodePipeline implements AutoCloseable {
     private void run() {
         try {
             picture = new Picture(config.width(), config.height());
-            outputs.get(0).picture = picture;
-            for (final Output tier : outputs.subList(1, outputs.size())) {
-                tier.picture = new Picture(tier.config.width(), tier.config.height());
-            }
+            outputs.pictures(picture);
             while (running) {
                 try {
                     if (ready() && source.next(picture, SOURCE_WAIT_NS)) {
@@ -227,35 +177,15 @@ public final class EncodePipeline implements AutoCloseable {
             LockSupport.parkNanos(200_000_000L);
             return false;
         }
-        if (outputs.stream().anyMatch(out -> out.writer == null)) {
-            // Rings still holding the file this pipeline created are its own; any other is watched
-            // (all in one window) for a live writer before it is taken.
-            final java.util.List<Path> watch = new java.util.ArrayList<>();
-            for (final Output out : outputs) {
-                final Path path = out.config.path();
-                if (out.writer == null && (out.ringKey == null || !out.ringKey.equals(RingActivity.fileKey(path)))) {
-                    watch.add(path);
-                }
-            }
-            final String other = config.yieldToOtherWriters() && !watch.isEmpty()
-                ? RingActivity.otherWriter(watch, OTHER_WRITER_WINDOW_NS) : null;
+        if (!outputs.ringsOpen()) {
+            final String other = outputs.openRings(config);
             if (other != null) {
                 standBy(other);
                 return false;
             }
-            for (final Output out : outputs) {
-                if (out.writer == null) {
-                    out.writer = RingWriter.createV2(out.config.path(), config.ringSlotCount(), config.ringSlotSize());
-                    out.ringKey = RingActivity.fileKey(out.config.path());
-                }
-            }
             nextOwnershipCheckNs = System.nanoTime() + OWNERSHIP_CHECK_NS;
         }
-        for (final Output tier : outputs.subList(1, outputs.size())) {
-            if (tier.scaler == null) {
-                tier.scaler = new PictureScaler(picture, tier.picture);
-            }
-        }
+        outputs.openScalers();
         if (source == null) {
             source = config.source().equals(EncoderConfig.SOURCE_RING)
                 ? new RawRingSource(config.sourcePath(), config.sourceCrc(), config.rawMaxFrameBytes(), picture, stats)
@@ -272,14 +202,8 @@ public final class EncodePipeline implements AutoCloseable {
                     throw new EncoderException(result.summary());
                 }
                 encoder = result.encoder();
-                outputs.get(0).encoder = encoder;
-                final StringBuilder tiers = new StringBuilder();
-                for (final Output tier : outputs.subList(1, outputs.size())) {
-                    tier.encoder = openTier(tier, encoder.name());
-                    tier.counters.opened(tier.encoder.name(), tier.encoder.settings());
-                    tiers.append(tiers.length() == 0 ? "; tiers: " : ", ").append(tier.config.stream()).append(' ')
-                        .append(tier.encoder.settings()).append(" -> ").append(tier.config.path());
-                }
+                outputs.top().encoder = encoder;
+                final String tiers = outputs.openTierEncoders(encoder.name(), demoted);
                 framesSinceOpen = 0;
                 if (everOpened) {
                     stats.restarted();
@@ -288,7 +212,7 @@ public final class EncodePipeline implements AutoCloseable {
                 stats.state(EncoderStats.State.RUNNING);
                 LOG.log(System.Logger.Level.INFO, "encoder for stream " + config.stream() + ": " + encoder.settings()
                     + ", source: " + source.describe() + " -> " + config.path() + " (v2 ring, " + config.ringSlotCount()
-                    + " x " + config.ringSlotSize() + " B)" + fallbacks(result)
+                    + " x " + config.ringSlotSize() + " B)" + result.fallbacks()
                     + (encoder.ignoredOptions().isEmpty() ? "" : "; options not recognised: " + encoder.ignoredOptions()) + tiers);
                 listener.accept(encoder);
             } finally {
@@ -296,34 +220,6 @@ public final class EncodePipeline implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    /**
-     * A tier's encoder: the one the stream itself opened with, at the tier's size; else the first
-     * candidate that opens (a GPU may allow fewer sessions than there are tiers).
-     */
-    private VideoEncoder openTier(final Output tier, final String name) {
-        try {
-            return VideoEncoder.open(name, tier.config);
-        } catch (final EncoderException e) {
-            final EncoderSelection.Result result = EncoderSelection.open(tier.config, demoted);
-            if (result.encoder() == null) {
-                throw new EncoderException("tier " + tier.config.stream() + ": " + result.summary());
-            }
-            LOG.log(System.Logger.Level.INFO, "tier " + tier.config.stream() + ": " + name + " did not open (" + e.getMessage()
-                + "); using " + result.summary());
-            return result.encoder();
-        }
-    }
-
-    private static String fallbacks(final EncoderSelection.Result result) {
-        final StringBuilder text = new StringBuilder();
-        for (final EncoderSelection.Attempt attempt : result.attempts()) {
-            if (attempt.outcome() == EncoderSelection.Attempt.Outcome.FAILED) {
-                text.append(text.length() == 0 ? "; fell back from " : ", ").append(attempt);
-            }
-        }
-        return text.toString();
     }
 
     private void encodeOne() {
@@ -338,7 +234,7 @@ public final class EncodePipeline implements AutoCloseable {
         packetsThisFrame = 0;
         pictureSeq = 0;
         encodeStartNs = System.nanoTime();
-        for (final Output out : outputs) {
+        for (final EncoderOutputs.Output out : outputs.all) {
             current = out;
             out.packets = 0;
             if (out.scaler != null) {
@@ -354,40 +250,26 @@ public final class EncodePipeline implements AutoCloseable {
     }
 
     private void onPacket(final UnsafeBuffer data, final int length, final boolean keyFlag) {
-        final Output out = current;
+        final EncoderOutputs.Output out = current;
         final long encodedNs = System.nanoTime();
         if (out.top() && packetsThisFrame++ == 0) {
             encodeTimer.record(encodedNs - encodeStartNs, TimeUnit.NANOSECONDS);
         }
-        final AnnexB annexB = out.annexB;
-        annexB.parse(data, 0, length);
-        annexB.rememberParameterSets(data);
-        boolean keyframe = annexB.hasKeyframePicture();
-        DirectBuffer unit = data;
-        int unitLength = length;
-        if (keyframe && !annexB.hasParameterSets()) {
-            if (annexB.hasRememberedParameterSets()) {
-                unitLength = annexB.parameterSetsLength() + length;
-                if (out.assembly == null || out.assembly.capacity() < unitLength) {
-                    out.assembly = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(unitLength, config.ringSlotSize())));
-                }
-                final int headers = annexB.prependParameterSets(out.assembly, 0);
-                out.assembly.putBytes(headers, data, 0, length);
-                unit = out.assembly;
-            } else {
-                keyframe = false;
-                stats.error(out.encoder.name() + " (" + out.config.stream() + "): keyframe without parameter sets; not flagged as keyframe");
-            }
+        final String problem = out.assemble(data, length, config.ringSlotSize());
+        if (problem != null) {
+            stats.error(problem);
         }
+        final boolean keyframe = out.keyframe;
         if (forcedThisFrame && !keyframe) {
             stats.error(out.encoder.name() + " (" + out.config.stream() + "): forced keyframe not honoured (no IDR in the access unit)");
         }
-        final RingWriter writer = out.writer;
         final int flags = keyframe ? FrameHeaderDescriptor.FLAG_KEYFRAME : 0;
         if (!out.top()) {
-            writeTier(out, unit, unitLength, keyframe, flags);
+            writeTier(out, flags);
             return;
         }
+        final RingWriter writer = out.writer;
+        final int unitLength = out.unitLength;
         if (unitLength > writer.maxPayloadLength()) {
             // Later frames would reference this one: the next picture must be an IDR (on every tier).
             forceNext = true;
@@ -395,7 +277,7 @@ public final class EncodePipeline implements AutoCloseable {
                 + ", maxPayloadLength=" + writer.maxPayloadLength() + " (raise encoder.ringSlotSize)");
             return;
         }
-        pictureSeq = writer.writeAt(writer.lastFrameSeq() + 1, picture.frameId(), flags, config.ringCodec(), unit, 0, unitLength);
+        pictureSeq = writer.writeAt(writer.lastFrameSeq() + 1, picture.frameId(), flags, config.ringCodec(), out.unit, 0, unitLength);
         final long committedNs = System.nanoTime();
         stats.encoded(unitLength, keyframe, forcedThisFrame, committedNs);
         lastFrameId = picture.frameId();
@@ -410,57 +292,32 @@ public final class EncodePipeline implements AutoCloseable {
      * leaves a gap in that tier's ring (readers count it lost and resync at the next keyframe,
      * which is forced on every tier) rather than shifting its later numbers off the top's.
      */
-    private void writeTier(final Output out, final DirectBuffer unit, final int length, final boolean keyframe, final int flags) {
+    private void writeTier(final EncoderOutputs.Output out, final int flags) {
         if (pictureSeq == 0) {
             return;
         }
-        final RingWriter writer = out.writer;
-        final String problem;
-        if (out.packets++ > 0) {
-            problem = "tier " + out.config.stream() + ": a second access unit for one picture (frame_seq " + pictureSeq + ")";
-        } else if (length > writer.maxPayloadLength() || out.config.stream().equals(dropNextOf)) {
+        final boolean dropThis = out.config.stream().equals(dropNextOf);
+        if (dropThis) {
             dropNextOf = null;
-            problem = "tier " + out.config.stream() + ": access unit larger than a ring slot: length=" + length
-                + ", maxPayloadLength=" + writer.maxPayloadLength() + " (raise encoder.ringSlotSize)";
-        } else {
-            problem = null;
         }
+        final String problem = out.writeTier(pictureSeq, flags, config.ringCodec(), dropThis);
         if (problem != null) {
             forceNext = true;
             out.counters.droppedOne();
             stats.droppedPacket(problem);
-            return;
         }
-        writer.writeAt(pictureSeq, out.picture.frameId(), flags, config.ringCodec(), unit, 0, length);
-        out.counters.encoded(length, keyframe);
     }
 
     /** Once a second: is each ring path still our file? Another writer may have replaced it. */
     private void checkOwnership(final long nowNs) {
         nextOwnershipCheckNs = nowNs + OWNERSHIP_CHECK_NS;
-        for (final Output out : outputs) {
-            final RingActivity.Ownership owner = RingActivity.ownership(out.config.path(), out.ringKey);
-            if (owner == RingActivity.Ownership.MISSING) {
-                LOG.log(System.Logger.Level.WARNING, "ring " + out.config.path() + " was deleted: creating it again"
-                    + (outputs.size() > 1 ? " (and the other tiers' rings, so that all number their frames alike from 1)" : ""));
-                // Every ring anew (new epochs, frame_seq from 1 on each): the tiers' numbers stay equal.
-                closeWriters();
-                forceNext = true; // readers of the new files start at a keyframe
-                return;
-            }
-            if (owner == RingActivity.Ownership.OTHER && config.yieldToOtherWriters()) {
-                standBy("ring " + out.config.path() + " was re-created by another writer");
-                return;
-            }
-        }
-    }
-
-    private void closeWriters() {
-        for (final Output out : outputs) {
-            if (out.writer != null) {
-                out.writer.close();
-                out.writer = null;
-            }
+        final EncoderOutputs.Loss loss = outputs.checkRings(config.yieldToOtherWriters());
+        if (loss != null && loss.deleted()) {
+            // Every ring anew (new epochs, frame_seq from 1 on each): the tiers' numbers stay equal.
+            outputs.closeWriters();
+            forceNext = true; // readers of the new files start at a keyframe
+        } else if (loss != null) {
+            standBy(loss.reason());
         }
     }
 
@@ -472,7 +329,7 @@ public final class EncodePipeline implements AutoCloseable {
             source.close();
             source = null;
         }
-        closeWriters();
+        outputs.closeWriters();
         stats.standby(reason);
         firstAttempt.complete(null);
         LOG.log(System.Logger.Level.INFO, "encoder for stream " + config.stream() + " stands by: " + reason
@@ -500,12 +357,7 @@ public final class EncodePipeline implements AutoCloseable {
     }
 
     private void closeEncoder() {
-        for (final Output out : outputs) {
-            if (out.encoder != null && out.encoder != encoder) {
-                out.encoder.close();
-            }
-            out.encoder = null;
-        }
+        outputs.closeEncoders(encoder);
         if (encoder != null) {
             encoder.close();
             encoder = null;
@@ -519,13 +371,8 @@ public final class EncodePipeline implements AutoCloseable {
             source.close();
             source = null;
         }
-        closeWriters();
-        for (final Output out : outputs) {
-            if (out.scaler != null) {
-                out.scaler.close();
-                out.scaler = null;
-            }
-        }
+        outputs.closeWriters();
+        outputs.closeScalers();
     }
 
     /** Stops the thread and frees the encoder (waits up to 10 s). */

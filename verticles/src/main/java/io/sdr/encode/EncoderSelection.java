@@ -25,16 +25,27 @@ public final class EncoderSelection {
     public record Result(VideoEncoder encoder, List<Attempt> attempts) {
         /** "libx264 (fell back from h264_nvenc: Cannot load libcuda.so.1 ...)", or every candidate's failure. */
         public String summary() {
+            final List<String> failures = failures();
+            if (encoder == null) {
+                return "no candidate opened: " + String.join("; ", failures);
+            }
+            return encoder.name() + (failures.isEmpty() ? "" : " (fell back from " + String.join("; ", failures) + ")");
+        }
+
+        /** "; fell back from h264_nvenc: ..., ..." for the start-up log line, "" when the first candidate opened. */
+        public String fallbacks() {
+            final List<String> failures = failures();
+            return failures.isEmpty() ? "" : "; fell back from " + String.join(", ", failures);
+        }
+
+        private List<String> failures() {
             final List<String> failures = new ArrayList<>();
             for (final Attempt attempt : attempts) {
                 if (attempt.outcome() == Attempt.Outcome.FAILED) {
                     failures.add(attempt.toString());
                 }
             }
-            if (encoder == null) {
-                return "no candidate opened: " + String.join("; ", failures);
-            }
-            return encoder.name() + (failures.isEmpty() ? "" : " (fell back from " + String.join("; ", failures) + ")");
+            return failures;
         }
     }
 
