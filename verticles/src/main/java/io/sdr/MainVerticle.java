@@ -141,9 +141,9 @@ public final class MainVerticle extends VerticleBase {
                 }
                 if (tier.containsKey("path")) {
                     throw new ConfigException("encoder.tiers[" + i + "].path: the encoder writes each tier's ring; set streams."
-                        + stream + PollerConfig.TIER_SEPARATOR + tier.getValue("name") + ".path instead");
+                        + PollerConfig.tierStream(stream, String.valueOf(tier.getValue("name"))) + ".path instead");
                 }
-                final String tierStream = stream + PollerConfig.TIER_SEPARATOR + tier.getValue("name");
+                final String tierStream = PollerConfig.tierStream(stream, String.valueOf(tier.getValue("name")));
                 if (names.contains(tierStream) && streams.child(tierStream).json().getValue("path") != null) {
                     tier.put("path", streams.child(tierStream).json().getValue("path"));
                 }
@@ -328,7 +328,7 @@ public final class MainVerticle extends VerticleBase {
         // the recording, and three histories of one camera would triple the memory for nothing.
         final JsonArray recorded = new JsonArray();
         for (final Object name : names) {
-            if (name.toString().indexOf(io.sdr.poller.PollerConfig.TIER_SEPARATOR) < 0) {
+            if (!PollerConfig.isTier(name.toString())) {
                 recorded.add(name);
             }
         }

@@ -28,11 +28,27 @@ public record PollerConfig(String stream, Path path, boolean crcEnabled, int max
 
     public static final String SECTION = "poller";
     /** Between a stream's name and its tier's: {@code main~360p}. */
-    public static final char TIER_SEPARATOR = '~';
+    private static final char TIER_SEPARATOR = '~';
     /** A quality tier's own name: {@code 360p} of stream {@code main~360p}. */
     public static final String TIER_NAME = "[A-Za-z0-9_.-]{1,32}";
     /** A stream: {@code main}, or a quality tier (rendition) of one, {@code main~360p}, with a ring of its own. */
     public static final String STREAM_NAME = "[A-Za-z0-9_-]{1,64}(~" + TIER_NAME + ")?";
+
+    /** True for a quality tier's stream ({@code main~360p}), false for a stream itself. */
+    public static boolean isTier(final String stream) {
+        return stream.indexOf(TIER_SEPARATOR) > 0;
+    }
+
+    /** The stream a tier belongs to ({@code main} for {@code main~360p}); a stream itself for a stream. */
+    public static String baseOf(final String stream) {
+        final int at = stream.indexOf(TIER_SEPARATOR);
+        return at < 0 ? stream : stream.substring(0, at);
+    }
+
+    /** The stream of tier {@code tier} of {@code stream}: {@code main~360p}. */
+    public static String tierStream(final String stream, final String tier) {
+        return stream + TIER_SEPARATOR + tier;
+    }
 
     public static PollerConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);

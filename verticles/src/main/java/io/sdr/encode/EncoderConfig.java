@@ -205,7 +205,7 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
                 throw new ConfigException(t.key("bitrateKbps") + "=" + kbps + ": must be below " + above
                     + "; a narrower link moves down the list");
             }
-            final Path tierPath = Path.of(t.stringValue("path", path.toString() + io.sdr.poller.PollerConfig.TIER_SEPARATOR + name));
+            final Path tierPath = Path.of(t.stringValue("path", io.sdr.poller.PollerConfig.tierStream(path.toString(), name)));
             tiers.add(new Tier(name, w, h, kbps, tierPath));
             above = "tier \"" + name + "\" above it (" + w + "x" + h + " at " + kbps + " kbps)";
             aboveWidth = w;
@@ -217,12 +217,12 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
 
     /** One of a set of renditions (the stream with tiers, or a tier): their keyframes must line up. */
     public boolean simulcast() {
-        return !tiers.isEmpty() || stream.indexOf(io.sdr.poller.PollerConfig.TIER_SEPARATOR) > 0;
+        return !tiers.isEmpty() || io.sdr.poller.PollerConfig.isTier(stream);
     }
 
     /** The stream of a tier: {@code main~360p}. */
     public String tierStream(final Tier tier) {
-        return stream + io.sdr.poller.PollerConfig.TIER_SEPARATOR + tier.name();
+        return io.sdr.poller.PollerConfig.tierStream(stream, tier.name());
     }
 
     /** The settings one tier's encoder opens with: this configuration at the tier's size, rate and ring. */

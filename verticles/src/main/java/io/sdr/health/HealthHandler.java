@@ -126,7 +126,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
             for (final String stream : config.streams()) {
                 if (!streams.containsKey(stream)) {
                     final Status tier = streamStatus(stream);
-                    streams.put(stream, tier.getData().put("tier_of", stream.substring(0, Math.max(0, stream.indexOf(io.sdr.poller.PollerConfig.TIER_SEPARATOR))))
+                    streams.put(stream, tier.getData().put("tier_of", io.sdr.poller.PollerConfig.baseOf(stream))
                         .put("status", tier.isOk() ? "UP" : "DOWN"));
                 }
             }

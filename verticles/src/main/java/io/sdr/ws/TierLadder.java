@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.poller.PollerConfig;
 import java.util.List;
 
 /**
@@ -10,9 +11,6 @@ import java.util.List;
  * measured rates; every fan-out stays a plain {@link StreamFanout}. Confined to the group's event loop.
  */
 final class TierLadder implements AdaptiveTier.Rates {
-    /** Separates a stream's name from its tier's: {@code main~360p}. */
-    static final char SEPARATOR = io.sdr.poller.PollerConfig.TIER_SEPARATOR;
-
     private final String stream;
     private final List<StreamFanout> tiers;
     private final List<TierInfo> infos;
@@ -28,12 +26,6 @@ final class TierLadder implements AdaptiveTier.Rates {
         for (int i = 0; i < tiers.size(); i++) {
             tiers.get(i).onLadder(this, i);
         }
-    }
-
-    /** The stream a tier belongs to: {@code main} for {@code main~360p}. */
-    static String baseOf(final String name) {
-        final int at = name.indexOf(SEPARATOR);
-        return at < 0 ? name : name.substring(0, at);
     }
 
     String stream() {
@@ -57,7 +49,7 @@ final class TierLadder implements AdaptiveTier.Rates {
         for (int i = 0; i < infos.size(); i++) {
             final TierInfo info = infos.get(i);
             if (info.stream().equals(name) || info.label().equals(name)
-                || info.stream().equals(stream + SEPARATOR + name)) {
+                || info.stream().equals(PollerConfig.tierStream(stream, name))) {
                 return i;
             }
         }

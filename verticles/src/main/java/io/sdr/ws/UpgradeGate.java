@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.poller.PollerConfig;
 import io.sdr.bus.SubjectPattern;
 import io.sdr.security.AccessControl;
 import io.sdr.security.Grants;
@@ -104,7 +105,7 @@ final class UpgradeGate {
             return;
         }
         // ?stream=main~360p is main pinned to that tier, like ?stream=main&tier=360p.
-        final String stream = TierLadder.baseOf(asked);
+        final String stream = PollerConfig.baseOf(asked);
         final String tierName = asked.equals(stream) ? request.getParam("tier") : asked;
         final TierLadder ladder = ladders.get(stream);
         if (ladder == null) {

@@ -1,5 +1,6 @@
 package io.sdr.ws;
 
+import io.sdr.poller.PollerConfig;
 import io.sdr.config.ConfigException;
 import io.sdr.config.ConfigReader;
 import io.sdr.security.SecurityConfig;
@@ -114,8 +115,8 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
             if (!streams.contains(name)) {
                 throw new ConfigException(c.key(name) + ": not one of websocket.streams " + streams);
             }
-            if (name.indexOf(TierLadder.SEPARATOR) > 0 && !streams.contains(TierLadder.baseOf(name))) {
-                throw new ConfigException(c.key(name) + ": a tier of stream \"" + TierLadder.baseOf(name)
+            if (PollerConfig.isTier(name) && !streams.contains(PollerConfig.baseOf(name))) {
+                throw new ConfigException(c.key(name) + ": a tier of stream \"" + PollerConfig.baseOf(name)
                     + "\", which is not one of websocket.streams " + streams);
             }
             one.allowOnly("label", "width", "height", "bitrateKbps");
@@ -147,7 +148,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
     public List<String> baseStreams() {
         final List<String> base = new java.util.ArrayList<>();
         for (final String stream : streams) {
-            if (stream.indexOf(TierLadder.SEPARATOR) < 0) {
+            if (!PollerConfig.isTier(stream)) {
                 base.add(stream);
             }
         }
@@ -159,7 +160,7 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
         final List<String> tiers = new java.util.ArrayList<>();
         tiers.add(stream);
         for (final String name : streams) {
-            if (name.startsWith(stream + TierLadder.SEPARATOR)) {
+            if (PollerConfig.isTier(name) && PollerConfig.baseOf(name).equals(stream)) {
                 tiers.add(name);
             }
         }
