@@ -35,14 +35,12 @@ public final class EncoderStats implements Shareable {
     private volatile String lastRawProblem;
     private volatile String standbyReason;
     private volatile long lastFrameNs;
-    private final AtomicLong frames = new AtomicLong();
-    private final AtomicLong bytes = new AtomicLong();
-    private final AtomicLong keyframes = new AtomicLong();
+    /** What it wrote into the stream's own ring; its drops are every access unit the pipeline could not write, the tiers' too. */
+    private final Written written = new Written();
     private final AtomicLong forcedKeyframes = new AtomicLong();
     private final AtomicLong keyframeRequests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong restarts = new AtomicLong();
-    private final AtomicLong droppedPackets = new AtomicLong();
     private final AtomicLong rawFrames = new AtomicLong();
     private final AtomicLong[] rawRejected = new AtomicLong[RawRejection.values().length];
 
@@ -50,26 +48,15 @@ public final class EncoderStats implements Shareable {
     private final List<String> tierOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
-     * What the encoder writes into one quality tier's ring ({@code main~360p}); the stream's own
-     * counters are those of {@link EncoderStats}. Written by the encoding thread, read by any.
+     * What an encoder wrote into one ring: frames, their bytes, keyframes, and access units it could
+     * not write (too large for a slot, or a second one for a picture). Written by the encoding
+     * thread, read by any.
      */
-    public static final class Tier {
-        private final String stream;
-        private volatile String encoder;
-        private volatile String settings;
+    public static class Written {
         private final AtomicLong frames = new AtomicLong();
         private final AtomicLong bytes = new AtomicLong();
         private final AtomicLong keyframes = new AtomicLong();
         private final AtomicLong dropped = new AtomicLong();
-
-        Tier(final String stream) {
-            this.stream = stream;
-        }
-
-        void opened(final String name, final String newSettings) {
-            encoder = name;
-            settings = newSettings;
-        }
 
         void encoded(final int length, final boolean keyframe) {
             frames.incrementAndGet();
@@ -81,10 +68,6 @@ public final class EncoderStats implements Shareable {
 
         void droppedOne() {
             dropped.incrementAndGet();
-        }
-
-        public String stream() {
-            return stream;
         }
 
         public long frames() {
@@ -99,15 +82,40 @@ public final class EncoderStats implements Shareable {
             return keyframes.get();
         }
 
-        /** Access units not written to the tier's ring (too large, or a second one for a picture). */
         public long dropped() {
             return dropped.get();
         }
 
-        JsonObject toJson() {
-            return new JsonObject().put("stream", stream).put("name", encoder).put("settings", settings)
-                .put("frames", frames.get()).put("bytes", bytes.get()).put("keyframes", keyframes.get())
+        JsonObject putInto(final JsonObject json) {
+            return json.put("frames", frames.get()).put("bytes", bytes.get()).put("keyframes", keyframes.get())
                 .put("dropped_packets", dropped.get());
+        }
+    }
+
+    /**
+     * What the encoder writes into one quality tier's ring ({@code main~360p}); the stream's own
+     * counters are those of {@link EncoderStats}.
+     */
+    public static final class Tier extends Written {
+        private final String stream;
+        private volatile String encoder;
+        private volatile String settings;
+
+        Tier(final String stream) {
+            this.stream = stream;
+        }
+
+        void opened(final String name, final String newSettings) {
+            encoder = name;
+            settings = newSettings;
+        }
+
+        public String stream() {
+            return stream;
+        }
+
+        JsonObject toJson() {
+            return putInto(new JsonObject().put("stream", stream).put("name", encoder).put("settings", settings));
         }
     }
 
@@ -168,19 +176,16 @@ public final class EncoderStats implements Shareable {
     }
 
     void encoded(final int length, final boolean keyframe, final boolean forced, final long nowNs) {
-        frames.incrementAndGet();
-        bytes.addAndGet(length);
-        if (keyframe) {
-            keyframes.incrementAndGet();
-            if (forced) {
-                forcedKeyframes.incrementAndGet();
-            }
+        written.encoded(length, keyframe);
+        if (keyframe && forced) {
+            forcedKeyframes.incrementAndGet();
         }
         lastFrameNs = nowNs;
     }
 
+    /** An access unit of the stream or one of its tiers was not written (the rest carries on). */
     void droppedPacket(final String why) {
-        droppedPackets.incrementAndGet();
+        written.droppedOne();
         error(why);
     }
 
@@ -221,15 +226,15 @@ public final class EncoderStats implements Shareable {
     }
 
     public long frames() {
-        return frames.get();
+        return written.frames();
     }
 
     public long bytes() {
-        return bytes.get();
+        return written.bytes();
     }
 
     public long keyframes() {
-        return keyframes.get();
+        return written.keyframes();
     }
 
     public long forcedKeyframes() {
@@ -258,7 +263,7 @@ public final class EncoderStats implements Shareable {
 
     /** Access units not written to a ring (the rest of the stream carries on; counted in /health). */
     public long droppedPackets() {
-        return droppedPackets.get();
+        return written.dropped();
     }
 
     public String lastError() {
@@ -310,15 +315,12 @@ public final class EncoderStats implements Shareable {
             .put("codec", codec)
             .put("source", source)
             .put("settings", settings)
-            .put("candidates", attempts)
-            .put("frames", frames.get())
-            .put("bytes", bytes.get())
-            .put("keyframes", keyframes.get())
+            .put("candidates", attempts);
+        written.putInto(json)
             .put("forced_keyframes", forcedKeyframes.get())
             .put("keyframe_requests", keyframeRequests.get())
             .put("errors", errors.get())
             .put("restarts", restarts.get())
-            .put("dropped_packets", droppedPackets.get())
             .put("raw", raw)
             .put("last_frame_age_ms", last == 0 ? null : Math.max(0, (nowNs - last) / 1_000_000))
             .put("last_error", lastError)
