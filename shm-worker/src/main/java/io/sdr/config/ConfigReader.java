@@ -120,6 +120,32 @@ public final class ConfigReader {
         return (String) raw;
     }
 
+    /** A listen address: the host (an IPv6 address without its brackets), the port, and the value as written. */
+    public record Listen(String host, int port, String text) {
+    }
+
+    /** {@code HOST:PORT} ({@code [v6]:PORT} too) with PORT in [{@code minPort}, 65535]. */
+    public Listen listen(final String name, final String defaultValue, final int minPort) {
+        final String text = stringValue(name, defaultValue);
+        final int colon = text.lastIndexOf(':');
+        int port = -1;
+        if (colon > 0) {
+            try {
+                port = Integer.parseInt(text.substring(colon + 1));
+            } catch (final NumberFormatException ignored) {
+                port = -1;
+            }
+        }
+        if (port < minPort || port > 65535) {
+            throw new ConfigException(key(name) + "=\"" + text + "\": must be HOST:PORT with PORT in [" + minPort + ", 65535]");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new Listen(host, port, text);
+    }
+
     public String oneOf(final String name, final String defaultValue, final String... allowed) {
         final String value = stringValue(name, defaultValue);
         if (!Arrays.asList(allowed).contains(value)) {

@@ -42,27 +42,13 @@ public record BridgeConfig(boolean enabled, String listenHost, int listenPort, L
     public static BridgeConfig from(final JsonObject json) {
         final ConfigReader c = new ConfigReader(SECTION, json);
         c.allowOnly("enabled", "listen", "inbound", "outbound", "streams", "payloadMaxBytes", "textMaxChars", "allowRemote");
-        final String listen = c.stringValue("listen", DEFAULT_HOST + ":" + DEFAULT_PORT);
-        final int colon = listen.lastIndexOf(':');
-        int port = -1;
-        if (colon > 0) {
-            try {
-                port = Integer.parseInt(listen.substring(colon + 1));
-            } catch (final NumberFormatException ignored) {
-                port = -1;
-            }
-        }
-        if (port < 1 || port > 65535) {
-            throw new ConfigException(c.key("listen") + "=\"" + listen + "\": must be HOST:PORT with PORT in [1, 65535]");
-        }
-        String host = listen.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
+        final ConfigReader.Listen listen = c.listen("listen", DEFAULT_HOST + ":" + DEFAULT_PORT, 1);
+        final String host = listen.host();
+        final int port = listen.port();
         final List<String> streams = c.stringList("streams", List.of("main"));
         // The bridge has no authentication: a listen address others can reach must be asked for.
         if (c.booleanValue("enabled", true) && !loopback(host) && !c.booleanValue("allowRemote", false)) {
-            throw new ConfigException(c.key("listen") + "=\"" + listen + "\": not a loopback address; the event-bus bridge has "
+            throw new ConfigException(c.key("listen") + "=\"" + listen.text() + "\": not a loopback address; the event-bus bridge has "
                 + "no authentication, so set bridge.allowRemote=true to listen there anyway (e.g. a private backplane network)");
         }
         return new BridgeConfig(

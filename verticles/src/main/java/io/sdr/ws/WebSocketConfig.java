@@ -61,23 +61,9 @@ public record WebSocketConfig(String listenHost, int listenPort, List<String> st
         keys.addAll(List.of(SecurityConfig.KEYS));
         c.allowOnly(keys.toArray(new String[0]));
         c.intValue("instances", 2, 1, 256);
-        final String listen = c.stringValue("listen", "0.0.0.0:8080");
-        final int colon = listen.lastIndexOf(':');
-        int port = -1;
-        if (colon > 0) {
-            try {
-                port = Integer.parseInt(listen.substring(colon + 1));
-            } catch (final NumberFormatException ignored) {
-                port = -1;
-            }
-        }
-        if (port < 0 || port > 65535) {
-            throw new ConfigException(c.key("listen") + "=\"" + listen + "\": must be HOST:PORT with PORT in [0, 65535]");
-        }
-        String host = listen.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
+        final ConfigReader.Listen listen = c.listen("listen", "0.0.0.0:8080", 0);
+        final String host = listen.host();
+        final int port = listen.port();
         final List<String> streams = c.stringList("streams", List.of("main"));
         return new WebSocketConfig(
             host,
