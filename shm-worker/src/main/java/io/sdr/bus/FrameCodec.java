@@ -24,13 +24,7 @@ public final class FrameCodec implements MessageCodec<Frame, Frame> {
 
     /** Registers the codec as the default for {@link Frame} once per Vert.x instance. */
     public static void register(final Vertx vertx) {
-        synchronized (FrameCodec.class) {
-            try {
-                vertx.eventBus().registerDefaultCodec(Frame.class, new FrameCodec());
-            } catch (final IllegalStateException alreadyRegistered) {
-                // Another verticle of this Vert.x instance registered it first.
-            }
-        }
+        DefaultCodecs.registerOnce(vertx, Frame.class, new FrameCodec());
     }
 
     @Override

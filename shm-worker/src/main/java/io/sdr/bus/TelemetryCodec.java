@@ -12,13 +12,7 @@ public final class TelemetryCodec implements MessageCodec<Telemetry, Telemetry> 
     public static final String NAME = "sdr-telemetry";
 
     public static void register(final Vertx vertx) {
-        synchronized (TelemetryCodec.class) {
-            try {
-                vertx.eventBus().registerDefaultCodec(Telemetry.class, new TelemetryCodec());
-            } catch (final IllegalStateException alreadyRegistered) {
-                // Another verticle of this Vert.x instance registered it first.
-            }
-        }
+        DefaultCodecs.registerOnce(vertx, Telemetry.class, new TelemetryCodec());
     }
 
     @Override
