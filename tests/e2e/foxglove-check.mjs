@@ -29,6 +29,18 @@ async function health() {
   return response.json();
 }
 
+/** sdr_ws_frames_dropped_total{reason="lagging"} summed over streams, from /metrics (-1 if unreadable). */
+async function laggingDrops() {
+  try {
+    const text = await (await fetch(args.healthUrl.replace(/\/health$/, "/metrics"))).text();
+    return text.split("\n")
+      .filter((l) => l.startsWith("sdr_ws_frames_dropped_total{") && l.includes('reason="lagging"'))
+      .reduce((sum, l) => sum + Number(l.trim().split(/\s+/).pop()), 0);
+  } catch (e) {
+    return -1;
+  }
+}
+
 /** NAL unit types of an Annex B access unit (H.264: the low 5 bits; H.265: bits 1-6). */
 function nalTypes(bytes, format) {
   const types = [];
@@ -246,8 +258,16 @@ async function slow() {
   const before = await health();
   const healthyBefore = healthy.video.length;
   const slowBefore = laggard.video.length;
+  const lagBefore = await laggingDrops();
   laggard.ws._socket.pause();
   await sleep(args.pauseMs);
+  // What the socket buffers absorb depends on the kernel's tuning: stay paused (up to 20 s more)
+  // until the server has counted the lag that sends the laggard to keyframe-wait.
+  const deadline = Date.now() + 20000;
+  while ((await laggingDrops()) <= lagBefore && Date.now() < deadline) {
+    await sleep(100);
+  }
+  const pausedMs = Date.now() - (deadline - 20000) + args.pauseMs;
   laggard.ws._socket.resume();
   await laggard.waitFor("the keyframe-wait status", () => laggard.statuses.some((s) => s.level === 1));
   await laggard.waitFor("a removeStatus (resynced)", () => laggard.removed.length > 0);
@@ -260,6 +280,7 @@ async function slow() {
   const at = laggard.events.findIndex((e) => e.kind === "status" && e.level === 1);
   const firstAfterStatus = laggard.events.slice(at).find((e) => e.kind === "video");
   const report = {
+    pausedMs,
     ringFrames: after.shm_seq - before.shm_seq,
     healthyFrames: healthyAfter - healthyBefore,
     slowFramesDuringWindow: laggard.video.length - slowBefore,
