@@ -74,6 +74,12 @@ final class ClipTaker {
         }
     }
 
+    /** Stops at once, a clip in progress abandoned (a leg that ended early); nothing is reported. */
+    void cancel() {
+        running.set(false);
+        thread.interrupt();
+    }
+
     /** The window starts: what was taken so far (the warm-up's clips) is forgotten. */
     synchronized void startWindow() {
         taken.clear();

@@ -76,6 +76,7 @@ final class LoadRun {
         CommitClock commitClock = null;
         NatsProcess nats = null;
         EdgeSet edges = null;
+        ClipTaker clipTaker = null;
         final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread t = new Thread(r, "sdr-load-sampler");
             t.setDaemon(true);
@@ -158,7 +159,7 @@ final class LoadRun {
             // Scraped once a second while warming up: the server's JIT compiles the scrape path now,
             // not inside the window (a first scrape costs the server ~1 s of C2 time).
             final boolean scrapes = target == Target.OURS;
-            final ClipTaker clipTaker = takeClips ? new ClipTaker(port, "main", o.clipSeconds, o.clipEveryMs) : null;
+            clipTaker = takeClips ? new ClipTaker(port, "main", o.clipSeconds, o.clipEveryMs) : null;
             for (int s = 0; s < o.warmupS; s++) {
                 if (scrapes) {
                     ServerMetrics.scrape(http, port);
@@ -265,6 +266,9 @@ final class LoadRun {
             return result.put("error", "interrupted");
         } finally {
             sampler.shutdownNow();
+            if (clipTaker != null) {
+                clipTaker.cancel();
+            }
             if (clients != null) {
                 clients.close();
             }
