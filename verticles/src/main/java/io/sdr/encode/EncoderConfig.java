@@ -205,6 +205,7 @@ public record EncoderConfig(boolean enabled, String stream, Path path, String co
                 throw new ConfigException(t.key("bitrateKbps") + "=" + kbps + ": must be below " + above
                     + "; a narrower link moves down the list");
             }
+            // By default next to the stream's ring, named the way the tier's stream is: frames~360p.
             final Path tierPath = Path.of(t.stringValue("path", io.sdr.poller.PollerConfig.tierStream(path.toString(), name)));
             tiers.add(new Tier(name, w, h, kbps, tierPath));
             above = "tier \"" + name + "\" above it (" + w + "x" + h + " at " + kbps + " kbps)";

@@ -23,7 +23,7 @@ import static io.sdr.mcap.McapDescriptor.*;
  * (Schema, Channel, Statistics and ChunkIndex groups), one SummaryOffset per group, Footer, Magic.
  *
  * <p>Nothing is written out of order or rewritten, so the output can be a socket, a pipe or a file
- * being cut by a crash: every Chunk is written (with its indexes) in one call, so a reader of a
+ * being cut by a crash: every Chunk is written whole, its indexes right behind it, so a reader of a
  * truncated file gets every message up to the last complete Chunk. One thread, one file.
  */
 public final class McapWriter implements AutoCloseable {
@@ -141,7 +141,7 @@ public final class McapWriter implements AutoCloseable {
         }
     }
 
-    /** Writes the open Chunk (if it holds anything) and its MessageIndex records, in one write. */
+    /** Writes the open Chunk (if it holds anything) and then its MessageIndex records. */
     public void flushChunk() throws IOException {
         if (closed) {
             throw new IllegalStateException("the writer is closed");
@@ -156,14 +156,14 @@ public final class McapWriter implements AutoCloseable {
             compressed = Unpooled.directBuffer(chunk.capacity());
         }
         final ByteBuf body = options.compression().compress(chunk, compressed);
-        final int[] compressedLength = {body.readableBytes()};
+        final int compressedLength = body.readableBytes();
         final byte[] name = options.compression().mcapName().getBytes(StandardCharsets.UTF_8);
         final long chunkOffset = position;
-        final long contentLength = 8 + 8 + 8 + 4 + 4 + name.length + 8 + compressedLength[0];
+        final long contentLength = 8 + 8 + 8 + 4 + 4 + name.length + 8 + compressedLength;
         final ByteBuf head = Unpooled.buffer(RECORD_PREFIX + 40 + name.length);
         head.writeByte(OP_CHUNK).writeLongLE(contentLength)
             .writeLongLE(chunkStart).writeLongLE(chunkEnd).writeLongLE(uncompressed).writeIntLE((int) crc.getValue())
-            .writeIntLE(name.length).writeBytes(name).writeLongLE(compressedLength[0]);
+            .writeIntLE(name.length).writeBytes(name).writeLongLE(compressedLength);
         final long chunkLength = RECORD_PREFIX + contentLength;
         final ByteBuf indexes = Unpooled.buffer(64 + 32 * chunkIndexes.size());
         final Map<Integer, Long> indexOffsets = new TreeMap<>();
@@ -177,7 +177,7 @@ public final class McapWriter implements AutoCloseable {
         write(body, dataCrc);
         write(indexes, dataCrc);
         chunks.add(new ChunkInfo(chunkStart, chunkEnd, chunkOffset, chunkLength, indexOffsets, indexes.writerIndex(),
-            compressedLength[0], uncompressed));
+            compressedLength, uncompressed));
         chunk.clear();
         chunkIndexes.clear();
         chunkStart = Long.MAX_VALUE;
