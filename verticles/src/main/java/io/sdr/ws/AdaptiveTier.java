@@ -8,9 +8,9 @@ package io.sdr.ws;
  *
  * <pre>
  *              lagged (time-based, ClientSession)           comfortable for a while and the
- *   tier k  --------------------------------------> tier j   link rate fits tier k-1 (or a long
- *     ^        j = largest tier below k whose rate     |     blind-probe wait, doubled after
- *     |        fits the measured link rate             |     each failed probe)
+ *   tier k  --------------------------------------> tier j   link rate covers tier k-1 (or a
+ *     ^        j = largest tier below k whose rate     |     long blind-probe wait, doubled
+ *     |        fits the measured link rate (FIT)       |     after each failed probe)
  *     +------------------------------------------------+
  *                  probe up: tier k-1 (at its keyframe)
  * </pre>
@@ -21,7 +21,10 @@ package io.sdr.ws;
  * link, not of the socket. A lag always comes with such a backlog: the viewer that lagged knows how
  * far down to go in one step, and up-probes that its last measured rate cannot carry are not tried
  * (each failed probe would show it one late keyframe) until the long blind-probe wait has passed,
- * for a link that got better.
+ * for a link that got better. A viewer that lags before its link was busy for a whole sample (most
+ * lag in their join burst, within half a second) takes the busy spell that ended in the lag as its
+ * rate: without it, a link of half the top tier went down, was probed back up blind and sent back
+ * again, three switches and over 3 s before it settled.
  *
  * <b>Hysteresis.</b> Down at once (a lag), up only after {@link #COMFORT_NS} without a lag and with
  * the oldest unsent frame never older than half the lag allowance; a probe that lags within
@@ -51,12 +54,29 @@ final class AdaptiveTier {
      */
     static final double FIT = 0.8;
     /**
+     * A tier is probed when the link's measured rate covers its bitrate: whether there is room for
+     * its keyframes too is what the probe finds out (a link exactly as fast as the top tier holds it
+     * at a standing queue of ~150 ms, under the 250 ms a viewer may wait).
+     */
+    static final double PROBE_FIT = 1.0;
+    /**
      * Busy time the link-rate estimate needs before it replaces the previous one. Long, because the
      * kernel takes a narrow link's bytes in steps: with TCP_NOTSENT_LOWAT the socket turns writable
      * only once a good part of its buffer has drained, so a 600 kbps link takes ~32 KB every ~0.4 s
      * and a 150 ms sample read 0 or twice the rate (measured with TierFatJarTest's 25 % viewer).
      */
     private static final long RATE_SAMPLE_NS = 1_000_000_000L;
+    /**
+     * The shortest unbroken busy spell a lag may take as the link's rate when no whole sample was
+     * measured yet. Its figure runs high (the kernel's buffers filled at its start: measured 1.1-1.4x
+     * on the 25, 50 and 100 % links of TierFatJarTest), which errs towards trying a probe.
+     */
+    static final long SPELL_MIN_NS = 250_000_000L;
+    /**
+     * Two samples further apart than this do not make a busy spell: the event loop or the source
+     * stalled in between, and the few bytes the link took then say nothing of its rate.
+     */
+    private static final long SPELL_MAX_GAP_NS = 250_000_000L;
 
     /** The bitrate of each tier, as the fan-out measures it (wire bytes per second; 0 = unknown). */
     interface Rates {
@@ -102,6 +122,9 @@ final class AdaptiveTier {
     private long busyBytes;
     private long busyNs;
     private long linkBytesPerSecond;
+    // The unbroken busy spell the connection is in now.
+    private long spellBytes;
+    private long spellNs;
 
     /**
      * @param start  the tier the viewer starts on (0 adaptive; the pinned tier when {@code pinned})
@@ -158,6 +181,13 @@ final class AdaptiveTier {
                 busyNs = 0;
             }
         }
+        if (lastDelivered >= 0 && busy && lastBusy && nowNs > lastSampleNs && nowNs - lastSampleNs <= SPELL_MAX_GAP_NS) {
+            spellBytes += deliveredBytes - lastDelivered;
+            spellNs += nowNs - lastSampleNs;
+        } else {
+            spellBytes = 0;
+            spellNs = 0;
+        }
         lastDelivered = deliveredBytes;
         lastSampleNs = nowNs;
         lastBusy = busy;
@@ -197,7 +227,7 @@ final class AdaptiveTier {
         // (or the link is worse now), so only the blind wait may try again; else at once when the
         // link is not measured yet or carries it.
         final boolean failedBefore = blindWaitNs[above] > BLIND_PROBE_NS;
-        final boolean fits = !failedBefore && (linkBytesPerSecond == 0 || up == 0 || up <= FIT * linkBytesPerSecond);
+        final boolean fits = !failedBefore && (linkBytesPerSecond == 0 || up == 0 || up <= PROBE_FIT * linkBytesPerSecond);
         if (!fits && comfortable < blindWaitNs[above]) {
             return false;
         }
@@ -223,6 +253,9 @@ final class AdaptiveTier {
             return target;
         }
         probedFrom = NONE;
+        if (linkBytesPerSecond == 0 && spellNs >= SPELL_MIN_NS && spellBytes > 0) {
+            linkBytesPerSecond = spellBytes * 1_000_000_000L / spellNs;
+        }
         if (current == tiers - 1) {
             target = NONE;
             return NONE;

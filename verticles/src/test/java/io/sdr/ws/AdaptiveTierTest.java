@@ -60,16 +60,68 @@ class AdaptiveTierTest {
     void shouldLeaveHeadroomForKeyframesOnALinkATierWouldNearlyFill() {
         final AdaptiveTier tier = adaptive(0);
         // 25 % of the top tier (78 kB/s): tier 1's 75 kB/s would fill it to 96 %, with no room for
-        // its keyframes; tier 2 it is, and tier 1 is not probed while the measured rate stands.
+        // its keyframes; tier 2 it is. The rate covers tier 1, so once comfortable it is probed:
+        // whether its keyframes fit too is what the probe finds out.
         long now = busyLink(tier, 0, 1.5, 78_125);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
-        for (final long end = now + AdaptiveTier.BLIND_PROBE_NS - MS; now < end; now += 100 * MS) {
-            assertFalse(tier.offered(now, 0, LAG), "probed at " + now / MS + " ms");
+        final long down = now;
+        for (; now < down + AdaptiveTier.COMFORT_NS; now += 100 * MS) {
+            assertFalse(tier.offered(now, 0, LAG), "probed at " + (now - down) / MS + " ms");
         }
+        assertTrue(tier.offered(now, 0, LAG));
+        assertEquals(1, tier.target());
         // 50 % (156 kB/s) carries tier 1 with room to spare.
         final AdaptiveTier half = adaptive(0);
         assertEquals(1, half.lagged(busyLink(half, 0, 1.5, 156_250)));
+    }
+
+    @Test
+    void shouldTakeTheBusySpellBeforeAnEarlyLagAsTheLinkRate() {
+        // Half the top tier (156 kB/s), lagging 0.5 s into its join: no whole sample yet, but the
+        // spell says tier 1 fits and tier 0 is not worth a blind probe.
+        final AdaptiveTier half = adaptive(0);
+        long now = busyLink(half, 0, 0.5, 156_250);
+        assertEquals(1, half.lagged(now));
+        assertEquals(156_250, half.linkBytesPerSecond(), 6_000);
+        half.switched(now);
+        final long down = now;
+        for (now += 33 * MS; now < down + AdaptiveTier.BLIND_PROBE_NS - 100 * MS; now += 100 * MS) {
+            assertFalse(half.offered(now, 0, LAG), "probed at " + (now - down) / MS + " ms");
+        }
+        // A link a little faster than the top tier (as a spell measures one exactly as fast) lags in
+        // its join burst too, and is probed back up once comfortable.
+        final AdaptiveTier full = adaptive(0);
+        now = busyLink(full, 0, 0.5, 330_000);
+        assertEquals(1, full.lagged(now));
+        full.switched(now);
+        assertTrue(full.offered(now + AdaptiveTier.COMFORT_NS + MS, 0, LAG));
+        assertEquals(0, full.target());
+        // A quarter of it (78 kB/s) goes to the tier with room for keyframes in one step.
+        final AdaptiveTier quarter = adaptive(0);
+        assertEquals(2, quarter.lagged(busyLink(quarter, 0, 0.5, 78_125)));
+    }
+
+    @Test
+    void shouldNotTakeAShortOrBrokenBusySpellAsTheLinkRate() {
+        // 0.2 s: too short to tell; one tier down and a blind probe, as with no rate at all.
+        final AdaptiveTier brief = adaptive(0);
+        long now = busyLink(brief, 0, 0.2, 40_000);
+        assertEquals(1, brief.lagged(now));
+        assertEquals(0, brief.linkBytesPerSecond());
+        // Busy on both sides of a 400 ms gap (the event loop stalled): the spell starts again after it.
+        final AdaptiveTier stalled = adaptive(0);
+        now = busyLink(stalled, 0, 0.2, 40_000);
+        now = busyLink(stalled, now + 400 * MS, 0.2, 40_000);
+        assertEquals(1, stalled.lagged(now));
+        assertEquals(0, stalled.linkBytesPerSecond());
+        // An idle moment ends a spell too.
+        final AdaptiveTier idle = adaptive(0);
+        now = busyLink(idle, 0, 0.2, 40_000);
+        idle.connection(now, 8_000, 0);
+        now = busyLink(idle, now + 33 * MS, 0.2, 40_000);
+        assertEquals(1, idle.lagged(now));
+        assertEquals(0, idle.linkBytesPerSecond());
     }
 
     /** Rates with tier {@code dead} showing no frames (its ring has no writer). */
@@ -174,7 +226,7 @@ class AdaptiveTierTest {
     @Test
     void shouldSendAFailedProbeBackAndWaitTwiceAsLongBeforeTheNextBlindProbe() {
         final AdaptiveTier tier = adaptive(0);
-        // 70 kB/s: short of tier 1 (75 kB/s needs 94 kB/s at the 0.8 fit), so tier 2 and blind probes.
+        // 70 kB/s: short of tier 1 (75 kB/s), so tier 2 and blind probes.
         long now = busyLink(tier, 0, 1.5, 70_000);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
