@@ -269,6 +269,33 @@ class DeploymentFilesTest {
 
     // ---- Dockerfiles (no engine: what they copy must exist, what they promise must be there) --
 
+    /**
+     * An edge has no encoder: {@code conf/edge.json} names the tiers of the origin's
+     * {@code conf/conf.json} (its encoder's picture and {@code encoder.tiers}) as streams and in
+     * {@code websocket.tiers}, so that a viewer on an edge is offered, and can pin, what a viewer
+     * on the origin is. This keeps the two files from drifting apart.
+     */
+    @Test
+    void shouldRelayTheOriginsTiersOnEdges() throws Exception {
+        final JsonObject origin = new JsonObject(Files.readString(repoRoot().resolve("conf/conf.json")));
+        final JsonObject edge = new JsonObject(Files.readString(repoRoot().resolve("conf/edge.json")));
+        final JsonObject encoder = origin.getJsonObject("encoder");
+        final String stream = encoder.getString("stream");
+        final JsonObject expected = new JsonObject().put(stream, new JsonObject()
+            .put("label", encoder.getInteger("height") + "p").put("width", encoder.getInteger("width"))
+            .put("height", encoder.getInteger("height")).put("bitrateKbps", encoder.getInteger("bitrateKbps")));
+        final List<String> streams = new ArrayList<>(List.of(stream));
+        for (final Object t : encoder.getJsonArray("tiers")) {
+            final JsonObject tier = (JsonObject) t;
+            final String name = stream + "~" + tier.getString("name");
+            streams.add(name);
+            expected.put(name, new JsonObject().put("label", tier.getString("name")).put("width", tier.getInteger("width"))
+                .put("height", tier.getInteger("height")).put("bitrateKbps", tier.getInteger("bitrateKbps")));
+        }
+        assertEquals(streams, new ArrayList<>(edge.getJsonObject("streams").fieldNames()), "edge.json streams, in tier order");
+        assertEquals(expected, edge.getJsonObject("websocket").getJsonObject("tiers"), "edge.json websocket.tiers");
+    }
+
     @Test
     void shouldFindEverythingTheDockerfilesCopy() throws Exception {
         final Pattern copy = Pattern.compile("^COPY\\s+(?!--from)(.+)\\s+(\\S+)\\s*$", Pattern.MULTILINE);

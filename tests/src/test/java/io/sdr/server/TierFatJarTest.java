@@ -1,5 +1,6 @@
 package io.sdr.server;
 
+import io.sdr.nats.NatsServerProcess;
 import io.sdr.ring.RingWriter;
 import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
@@ -22,7 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
+import static io.sdr.testing.Await.eventually;
 import static io.sdr.testing.Ports.freePort;
+import static io.sdr.testing.RepoPaths.repoRoot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +46,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is better. The tier of a frame is told by its size, the frame's age from the writer's own clock:
  * nothing here trusts the server's report (its 0x03 tier messages are printed).
  *
+ * <p>A second run puts the viewers on an edge (the shipped {@code conf/edge.json}) fed by the same
+ * origin over a real nats-server: the same targets, through the relay.
+ *
  * <p>The frames are synthetic on purpose: the rates must be known exactly for "25 % of the top
  * tier" to mean anything; EncodePipelineTiersTest and ViewerTierBrowserTest run the real encoder's
  * tiers and decoder.
@@ -61,7 +67,23 @@ class TierFatJarTest extends ShippedJarTest {
 
     @Test
     void shouldSettleEachNarrowViewerOnTheLargestTierItsLinkCarriesWithFreshFrames(final Vertx vertx) throws Exception {
-        final int port = freePort();
+        narrowViewersSettle(vertx, null);
+    }
+
+    /**
+     * The same viewers on an edge: the shipped {@code conf/edge.json} relays the tiers of the shipped
+     * {@code conf/conf.json} from the origin over a real nats-server (the shipped {@code conf/nats.conf}
+     * limits), and adapts its viewers as the origin does. The frame age is from the writer's clock,
+     * NATS hop included.
+     */
+    @Test
+    void shouldAdaptNarrowViewersOnAnEdgeToTheTiersItRelays(final Vertx vertx) throws Exception {
+        narrowViewersSettle(vertx, closer.track(NatsServerProcess.startOnFreePort()));
+    }
+
+    /** Rings, an origin, an edge when {@code nats} is given, viewers on the edge (else the origin); asserts the targets. */
+    private void narrowViewersSettle(final Vertx vertx, final NatsServerProcess nats) throws Exception {
+        final int originPort = freePort();
         final RingWriter[] writers = new RingWriter[SHARES.length];
         final JsonObject streams = new JsonObject();
         final JsonObject tiers = new JsonObject();
@@ -75,11 +97,21 @@ class TierFatJarTest extends ShippedJarTest {
                 .put("bitrateKbps", Math.round(bytesPerSecond(t) * 8 / 1000.0)));
         }
         final JsonObject conf = new JsonObject().put("streams", streams)
-            .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + port).put("tiers", tiers))
+            .put("websocket", new JsonObject().put("listen", "127.0.0.1:" + originPort).put("tiers", tiers))
             .put("bridge", new JsonObject().put("enabled", false));
+        if (nats != null) {
+            conf.put("nats", new JsonObject().put("url", nats.url())).put("video", new JsonObject().put("role", "origin"));
+        }
         final ChildProcess server = FatJar.start("server-tiers", Map.of(), "-conf", conf.encode());
         closer.track(server);
-        Http.awaitServing(server, port);
+        Http.awaitServing(server, originPort);
+        final int port = nats == null ? originPort : freePort();
+        if (nats != null) {
+            final ChildProcess edge = FatJar.start("edge-tiers", Map.of("SDR_LISTEN_ADDR", "127.0.0.1:" + port,
+                "SDR_NATS_URL", nats.url()), "-conf", repoRoot().resolve("conf").resolve("edge.json").toString());
+            closer.track(edge);
+            Http.awaitServing(edge, port);
+        }
 
         final int frames = SECONDS * FPS;
         final AtomicLongArray writtenNs = new AtomicLongArray(frames + 2);
@@ -92,6 +124,14 @@ class TierFatJarTest extends ShippedJarTest {
         });
         // The writer's first keyframe in every ring before anyone joins: the join is from a cached GOP.
         LockSupport.parkNanos(300_000_000L);
+        if (nats != null) {
+            // The edge's GOP caches hold the origin's frames of every tier before anyone joins.
+            for (final String label : LABELS) {
+                final String stream = label.equals(LABELS[0]) ? "main" : "main~" + label;
+                eventually("the edge has frames of " + stream, () -> Http.get(port, "/health").json()
+                    .getJsonObject("streams").getJsonObject(stream, new JsonObject()).getLong("frames", 0L) > 0);
+            }
+        }
 
         final List<Viewer> healthy = List.of(Viewer.connect(vertx, port, "/stream/ws?stream=main", "healthy-a"),
             Viewer.connect(vertx, port, "/stream/ws?stream=main", "healthy-b"));
@@ -110,7 +150,7 @@ class TierFatJarTest extends ShippedJarTest {
         for (int c = 0; c < linkShares.length; c++) {
             final long link = (long) (linkShares[c] * bytesPerSecond(0));
             final int expected = largestFitting(link);
-            final String name = Math.round(linkShares[c] * 100) + " % link";
+            final String name = (nats == null ? "" : "edge ") + Math.round(linkShares[c] * 100) + " % link";
             final List<long[]> shown = shown(narrow[c], writtenNs);
             if (shown.size() < FPS) {
                 failures.add(name + ": " + shown.size() + " frames shown");
@@ -169,8 +209,8 @@ class TierFatJarTest extends ShippedJarTest {
                     }
                 }
             }
-            figures.append(String.format("TIERS %-10s switches%s%n", name, switches));
-            figures.append(String.format("TIERS %-10s expected %s or larger, on it after %.2f s, last on %s, oldest frame per second ms %s (p99 %.1f), %.1f fps%n",
+            figures.append(String.format("TIERS %-15s switches%s%n", name, switches));
+            figures.append(String.format("TIERS %-15s expected %s or larger, on it after %.2f s, last on %s, oldest frame per second ms %s (p99 %.1f), %.1f fps%n",
                 name, LABELS[expected], (settled - first) / 1e9, LABELS[tier],
                 Arrays.toString(Arrays.stream(oldest).map(ns -> ns / 1_000_000).toArray()), p99 / 1e6, fps));
             // A larger tier than the rule promises is better for the viewer, as long as it keeps the
