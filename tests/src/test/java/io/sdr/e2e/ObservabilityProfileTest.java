@@ -173,11 +173,11 @@ class ObservabilityProfileTest {
                     }
                 }
                 assertEquals(List.of(), missing, "dashboard queries naming metrics the server does not export");
-                // What the issue asks the dashboard to show: frame rate, viewers, drops, latency per stage, encoder, NATS.
+                // What the issues ask the dashboard to show: frame rate, viewers, drops, latency per stage, encoder, NATS, tier switches.
                 for (final String needed : List.of("sdr_ring_polls_total", "sdr_ws_clients", "sdr_ws_frames_dropped_total",
                     "sdr_encoder_capture_to_ring_seconds_bucket", "sdr_ring_commit_to_publish_seconds_bucket",
                     "sdr_ws_commit_to_written_seconds_bucket", "sdr_encoder_info", "sdr_encoder_frames_total",
-                    "sdr_nats_connected", "sdr_nats_messages_relayed_total")) {
+                    "sdr_nats_connected", "sdr_nats_messages_relayed_total", "sdr_ws_tier_switches_total")) {
                     assertTrue(queried.contains(needed), "the dashboard shows " + needed + "; it queries " + queried);
                 }
                 System.out.printf("%ndashboard: %d panels, %d distinct metrics, all exported by the server%n",
