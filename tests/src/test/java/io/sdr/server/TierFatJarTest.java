@@ -1,6 +1,7 @@
 package io.sdr.server;
 
 import io.sdr.nats.NatsServerProcess;
+import io.sdr.poller.PollerConfig;
 import io.sdr.ring.RingWriter;
 import io.sdr.server.ServerTestKit.VideoFrame;
 import io.sdr.server.ServerTestKit.Viewer;
@@ -88,7 +89,7 @@ class TierFatJarTest extends ShippedJarTest {
         final JsonObject streams = new JsonObject();
         final JsonObject tiers = new JsonObject();
         for (int t = 0; t < SHARES.length; t++) {
-            final String stream = t == 0 ? "main" : "main~" + LABELS[t];
+            final String stream = streamOf(t);
             final Path ring = dir.resolve("frames-" + LABELS[t]);
             writers[t] = RingWriter.createV2(ring, 64, 128 * 1024);
             closer.track(writers[t]);
@@ -126,8 +127,8 @@ class TierFatJarTest extends ShippedJarTest {
         LockSupport.parkNanos(300_000_000L);
         if (nats != null) {
             // The edge's GOP caches hold the origin's frames of every tier before anyone joins.
-            for (final String label : LABELS) {
-                final String stream = label.equals(LABELS[0]) ? "main" : "main~" + label;
+            for (int t = 0; t < LABELS.length; t++) {
+                final String stream = streamOf(t);
                 eventually("the edge has frames of " + stream, () -> Http.get(port, "/health").json()
                     .getJsonObject("streams").getJsonObject(stream, new JsonObject()).getLong("frames", 0L) > 0);
             }
@@ -263,6 +264,11 @@ class TierFatJarTest extends ShippedJarTest {
             shown.add(new long[] {e.receivedNs(), e.receivedNs() - writtenNs.get((int) e.seq()), tier});
         }
         return shown;
+    }
+
+    /** The stream of a tier: {@code main}, then its renditions {@code main~360p}, ... */
+    private static String streamOf(final int tier) {
+        return tier == 0 ? "main" : PollerConfig.tierStream("main", LABELS[tier]);
     }
 
     private static int size(final int tier, final boolean keyframe) {

@@ -172,7 +172,9 @@ final class AdaptiveTier {
      */
     void connection(final long nowNs, final long deliveredBytes, final long unsentBytes) {
         final boolean busy = unsentBytes > 0;
-        if (lastDelivered >= 0 && busy && lastBusy && nowNs > lastSampleNs) {
+        // Busy at this sample and the one before: the link was busy the whole time between them.
+        final boolean busyBetween = lastDelivered >= 0 && busy && lastBusy && nowNs > lastSampleNs;
+        if (busyBetween) {
             busyBytes += deliveredBytes - lastDelivered;
             busyNs += nowNs - lastSampleNs;
             if (busyNs >= RATE_SAMPLE_NS && busyBytes > 0) {
@@ -181,7 +183,7 @@ final class AdaptiveTier {
                 busyNs = 0;
             }
         }
-        if (lastDelivered >= 0 && busy && lastBusy && nowNs > lastSampleNs && nowNs - lastSampleNs <= SPELL_MAX_GAP_NS) {
+        if (busyBetween && nowNs - lastSampleNs <= SPELL_MAX_GAP_NS) {
             spellBytes += deliveredBytes - lastDelivered;
             spellNs += nowNs - lastSampleNs;
         } else {

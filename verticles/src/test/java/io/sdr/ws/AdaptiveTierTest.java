@@ -33,6 +33,18 @@ class AdaptiveTierTest {
         return now;
     }
 
+    /**
+     * Offers a comfortable frame every 100 ms from {@code from} while before {@code until}; none may
+     * start a probe. Returns the time of the first offer not made.
+     */
+    private static long assertNotProbed(final AdaptiveTier tier, final long since, final long from, final long until) {
+        long now = from;
+        for (; now < until; now += 100 * MS) {
+            assertFalse(tier.offered(now, 0, LAG), "probed at " + (now - since) / MS + " ms");
+        }
+        return now;
+    }
+
     @Test
     void shouldGoDownOneTierWhenTheLinkRateIsNotKnown() {
         final AdaptiveTier tier = adaptive(0);
@@ -65,10 +77,7 @@ class AdaptiveTierTest {
         long now = busyLink(tier, 0, 1.5, 78_125);
         assertEquals(2, tier.lagged(now));
         tier.switched(now);
-        final long down = now;
-        for (; now < down + AdaptiveTier.COMFORT_NS; now += 100 * MS) {
-            assertFalse(tier.offered(now, 0, LAG), "probed at " + (now - down) / MS + " ms");
-        }
+        now = assertNotProbed(tier, now, now, now + AdaptiveTier.COMFORT_NS);
         assertTrue(tier.offered(now, 0, LAG));
         assertEquals(1, tier.target());
         // 50 % (156 kB/s) carries tier 1 with room to spare.
@@ -85,10 +94,7 @@ class AdaptiveTierTest {
         assertEquals(1, half.lagged(now));
         assertEquals(156_250, half.linkBytesPerSecond(), 6_000);
         half.switched(now);
-        final long down = now;
-        for (now += 33 * MS; now < down + AdaptiveTier.BLIND_PROBE_NS - 100 * MS; now += 100 * MS) {
-            assertFalse(half.offered(now, 0, LAG), "probed at " + (now - down) / MS + " ms");
-        }
+        assertNotProbed(half, now, now + 33 * MS, now + AdaptiveTier.BLIND_PROBE_NS - 100 * MS);
         // A link a little faster than the top tier (as a spell measures one exactly as fast) lags in
         // its join burst too, and is probed back up once comfortable.
         final AdaptiveTier full = adaptive(0);
@@ -215,9 +221,7 @@ class AdaptiveTierTest {
         tier.switched(now);
         final long settled = now;
         // 40 kB/s does not carry tier 1 (75 kB/s): no probe for the blind-probe wait.
-        for (now = settled + 33 * MS; now < settled + AdaptiveTier.BLIND_PROBE_NS - 100 * MS; now += 100 * MS) {
-            assertFalse(tier.offered(now, 0, LAG), "probed at " + (now - settled) / MS + " ms");
-        }
+        assertNotProbed(tier, settled, settled + 33 * MS, settled + AdaptiveTier.BLIND_PROBE_NS - 100 * MS);
         now = settled + AdaptiveTier.BLIND_PROBE_NS + MS;
         assertTrue(tier.offered(now, 0, LAG));
         assertEquals(1, tier.target());
